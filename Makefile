@@ -1,0 +1,35 @@
+# Two entry points on a fresh machine with only python3 and make:
+#   make deck   create .venv, install deckgen, build dist/<deck>.apkg from questions.yaml
+#   make test   install the test dependencies too, then run ruff, mypy and pytest
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SOURCE ?= questions.yaml
+
+.PHONY: deck test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+deck: $(VENV)/.installed
+	$(BIN)/deckgen build $(SOURCE)
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check deckgen tests
+	$(BIN)/ruff format --check deckgen tests
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) dist .pytest_cache .mypy_cache .ruff_cache deckgen.egg-info

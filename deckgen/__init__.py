@@ -1,0 +1,1 @@
+"""deckgen: keep flashcard decks as code, and build them into Anki packages."""
