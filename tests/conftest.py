@@ -1,0 +1,57 @@
+"""Shared fixtures: sample sources, and a fresh Anki collection to import packages into."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
+from anki.import_export_pb2 import ImportAnkiPackageUpdateCondition, ImportResponse
+
+DATA = Path(__file__).parent / "data"
+INVALID = DATA / "invalid"
+SMALL = DATA / "valid" / "small.yaml"
+ROOT = Path(__file__).parent.parent
+
+WriteSource = Callable[[str], Path]
+ImportPackage = Callable[[Path], ImportResponse.Log]
+
+
+@pytest.fixture
+def write_source(tmp_path: Path) -> WriteSource:
+    """Write YAML text to a fresh file and return its path."""
+    counter = iter(range(1_000_000))
+
+    def write(text: str) -> Path:
+        path = tmp_path / f"source-{next(counter)}.yaml"
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def collection(tmp_path: Path) -> Iterator[Collection]:
+    """An empty Anki collection, as a new user has."""
+    col = Collection(str(tmp_path / "collection.anki2"))
+    yield col
+    col.close()
+
+
+@pytest.fixture
+def import_package(collection: Collection) -> ImportPackage:
+    """Import an .apkg into the collection with Anki's default options."""
+
+    def do_import(apkg: Path) -> ImportResponse.Log:
+        condition = ImportAnkiPackageUpdateCondition.IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_IF_NEWER
+        options = ImportAnkiPackageOptions(
+            merge_notetypes=False,
+            update_notes=condition,
+            update_notetypes=condition,
+            with_scheduling=False,
+        )
+        request = ImportAnkiPackageRequest(package_path=str(apkg), options=options)
+        return collection.import_anki_package(request).log
+
+    return do_import
