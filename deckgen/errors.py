@@ -32,4 +32,12 @@ class SourceError(DeckgenError):
 
 
 class BuildError(DeckgenError):
-    """The package could not be written."""
+    """A valid source could not be built: nothing, or nothing new, was written."""
+
+
+class LockError(BuildError):
+    """``--locked`` was given and the lock does not match the source."""
+
+
+class NoteTypeChangeError(BuildError):
+    """The note type's structure changed and the maintainer did not allow it."""
