@@ -33,6 +33,7 @@ class Question:
     how_to_answer: str | None
     example_answer: str | None
     tags: tuple[str, ...]
+    retired: bool = False
 
 
 @dataclass(frozen=True)
@@ -61,13 +62,25 @@ class Deck:
 
     @property
     def question_count(self) -> int:
-        """How many questions (and so notes) the deck has."""
-        return sum(len(topic.questions) for topic in self.topics)
+        """How many questions are studied: retired ones are not counted."""
+        return sum(not q.retired for _, q in self.questions)
+
+    @property
+    def retired_count(self) -> int:
+        """How many questions are retired."""
+        return sum(q.retired for _, q in self.questions)
+
+    @property
+    def slug(self) -> str:
+        """The deck name as a slug: the root of topic tags and the default file name."""
+        return slugify(self.name) or "deck"
 
     def note_tags(self, topic: Topic, question: Question) -> tuple[str, ...]:
-        """The tags of one note: the deck's, ``<deck-slug>::<topic-tag>``, then the question's."""
-        topic_tag = f"{slugify(self.name) or 'deck'}::{topic.tag}"
-        return _unique_casefolded((*self.tags, topic_tag, *question.tags))
+        """The tags of one note: the deck's, ``<deck-slug>::<topic-tag>``, then the question's,
+        then ``<deck-slug>::retired`` for a retired question."""
+        retired = (f"{self.slug}::{RETIRED_TAG}",) if question.retired else ()
+        topic_tag = f"{self.slug}::{topic.tag}"
+        return _unique_casefolded((*self.tags, topic_tag, *question.tags, *retired))
 
 
 class Kind(Enum):
@@ -76,6 +89,7 @@ class Kind(Enum):
     TEXT = "text"
     MARKDOWN = "Markdown text"
     INTEGER = "integer"
+    BOOLEAN = "boolean"
     TAGS = "list of tags"
     TOPICS = "list of topics"
     QUESTIONS = "list of questions"
@@ -114,9 +128,17 @@ QUESTION = (
     Key("how_to_answer", Kind.MARKDOWN, False, "Advice on answering, shown after the answer."),
     Key("example_answer", Kind.MARKDOWN, False, "A model answer, shown last."),
     Key("tags", Kind.TAGS, False, "Extra tags for this card."),
+    Key(
+        "retired",
+        Kind.BOOLEAN,
+        False,
+        "true: keep the note for users who have it, tagged"
+        " <deck-slug>::retired, and leave it out of counts.",
+    ),
 )
 
 MAX_DECK_ID = 2**63 - 1
+RETIRED_TAG = "retired"
 _ID_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _SLUG_STRIP_RE = re.compile(r"\W+")
@@ -306,9 +328,16 @@ class _Checker:
         how = self.optional(keys.get("how_to_answer"), self.optional_text)
         example = self.optional(keys.get("example_answer"), self.optional_text)
         tags = self.optional(keys.get("tags"), self.tags) or ()
+        retired = self.optional(keys.get("retired"), self.boolean) or False
         if qid is None or text is None or answer is None:
             return None
-        return Question(qid, text, answer, how, example, tags)
+        return Question(qid, text, answer, how, example, tags, retired)
+
+    def boolean(self, node: Node) -> bool | None:
+        if self.kind(node) != "a boolean":
+            self.wrong_type(node, "this value", "true or false")
+            return None
+        return node.value.lower() in ("true", "yes", "on")
 
     def question_id(self, node: Node) -> str | None:
         qid = self.text(node, "question id")
