@@ -7,14 +7,21 @@ fixed id and a frozen list of fields and templates. Anki matches on exactly thos
 
 from __future__ import annotations
 
-import os
+import hashlib
+import io
+import itertools
+import sqlite3
 import tempfile
+import zipfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import genanki
+from genanki.apkg_col import APKG_COL
+from genanki.apkg_schema import APKG_SCHEMA
 
-from deckgen.errors import BuildError
+from deckgen.lock import NoteTypeState
 from deckgen.model import Deck
 from deckgen.render import Renderer, escape, highlight_css
 
@@ -24,6 +31,10 @@ NOTE_TYPE_ID = 1733046101
 NOTE_TYPE_NAME = "deckgen Q&A"
 FIELDS = ("Question", "Answer", "How to answer", "Example answer", "Topic", "ID")
 TEMPLATE_NAME = "Question and answer"
+
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+_SQLITE_VERSION_OFFSET = 96
+_SQLITE_VERSION = (3_045_000).to_bytes(4, "big")
 
 FRONT = """\
 <div class="topic">{{Topic}}</div>
@@ -90,17 +101,6 @@ class Note:
     tags: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Summary:
-    """What a build wrote."""
-
-    path: Path
-    notes: int
-    cards: int
-    topics: int
-    size: int
-
-
 def note_guid(deck_id: int, question_id: str) -> str:
     """The GUID of a question's note: a function of the deck id and question id only."""
     return str(genanki.guid_for(deck_id, question_id))
@@ -139,40 +139,61 @@ def note_type() -> genanki.Model:
     )
 
 
-def build_package(deck: Deck, out: Path, *, timestamp: float) -> Summary:
-    """Write ``deck`` to ``out`` as an .apkg, atomically; ``timestamp`` becomes every note's
-    modification time, which Anki compares to decide whether to update a note."""
+def note_type_state() -> NoteTypeState:
+    """The note type's identity, structure and a hash of its templates and CSS, for the lock."""
+    model = note_type()
+    templates = [(t["qfmt"], t["afmt"]) for t in model.templates]
+    return NoteTypeState(NOTE_TYPE_ID, FIELDS, (TEMPLATE_NAME,), style_hash(templates, model.css))
+
+
+def style_hash(templates: Sequence[tuple[str, str]], css: str) -> str:
+    """A short hash of a note type's templates (front, back) and CSS."""
+    parts = [part for pair in templates for part in pair] + [css]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
+
+
+def package_bytes(
+    deck: Deck, notes: Sequence[Note], *, mods: Mapping[str, int], note_type_mod: int
+) -> bytes:
+    """The .apkg of ``deck`` as bytes, derived only from its arguments: the same deck, notes
+    and times give the same bytes in any folder, at any time."""
     model = note_type()
     description = Renderer().block(deck.description) if deck.description else ""
     package_deck = genanki.Deck(deck.id, deck.name, description=description)
-    for note in make_notes(deck):
-        package_deck.add_note(
-            genanki.Note(
-                model=model, fields=list(note.fields), tags=list(note.tags), guid=note.guid
-            )
-        )
-    _write_atomically(genanki.Package(package_deck), out, timestamp)
-    count = deck.question_count
-    return Summary(out, count, count, len(deck.topics), out.stat().st_size)
+    package_deck.add_model(model)
+    # Note and card ids only need to be unique in the package; Anki keeps the ids of notes it
+    # already has. Deriving them from the newest time keeps them plausible and reproducible.
+    ids = itertools.count(max([note_type_mod, *mods.values()]) * 1000)
+    with tempfile.TemporaryDirectory(prefix="deckgen-") as tmp:
+        db_path = Path(tmp) / "collection.anki2"
+        db = sqlite3.connect(db_path)
+        try:
+            cursor = db.cursor()
+            cursor.executescript(APKG_SCHEMA)
+            cursor.executescript(APKG_COL)
+            package_deck.write_to_db(cursor, note_type_mod, ids)  # the deck and note type
+            for note in notes:
+                genanki.Note(
+                    model=model, fields=list(note.fields), tags=list(note.tags), guid=note.guid
+                ).write_to_db(cursor, mods[note.question_id], deck.id, ids)
+            db.commit()
+        finally:
+            db.close()
+        collection = bytearray(db_path.read_bytes())
+    # The header records which SQLite library last wrote the file; fix it so that machines
+    # with another SQLite build produce the same bytes.
+    collection[_SQLITE_VERSION_OFFSET : _SQLITE_VERSION_OFFSET + 4] = _SQLITE_VERSION
+    return _zip({"collection.anki2": bytes(collection), "media": b"{}"})
 
 
-def _write_atomically(package: genanki.Package, out: Path, timestamp: float) -> None:
-    """Write to a temporary file beside ``out``, then rename it: ``out`` is either the old
-    file or the complete new one, never half written."""
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    except OSError as e:
-        raise BuildError(f"cannot write {out}: {e.strerror or e}") from e
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        package.write_to_file(str(tmp), timestamp=timestamp)
-        umask = os.umask(0)
-        os.umask(umask)
-        tmp.chmod(0o666 & ~umask)  # mkstemp makes the file private; an .apkg is not
-        tmp.replace(out)
-    except OSError as e:
-        raise BuildError(f"cannot write {out}: {e.strerror or e}") from e
-    finally:
-        tmp.unlink(missing_ok=True)
+def _zip(entries: Mapping[str, bytes]) -> bytes:
+    """A deflated zip whose entries carry fixed times and permissions, never the clock's."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in entries.items():
+            info = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3  # Unix, whatever the building machine is
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, data, compresslevel=9)
+    return buffer.getvalue()

@@ -9,6 +9,9 @@ import pytest
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 from anki.import_export_pb2 import ImportAnkiPackageUpdateCondition, ImportResponse
 
+from deckgen.model import Deck
+from deckgen.package import make_notes, package_bytes
+
 DATA = Path(__file__).parent / "data"
 INVALID = DATA / "invalid"
 SMALL = DATA / "valid" / "small.yaml"
@@ -16,6 +19,23 @@ ROOT = Path(__file__).parent.parent
 
 WriteSource = Callable[[str], Path]
 ImportPackage = Callable[[Path], ImportResponse.Log]
+
+
+def build_apkg(deck: Deck, out: Path, *, mod: int) -> Path:
+    """Write ``deck`` as an .apkg with every note and the note type at ``mod``, no lock."""
+    notes = make_notes(deck)
+    mods = {note.question_id: mod for note in notes}
+    out.write_bytes(package_bytes(deck, notes, mods=mods, note_type_mod=mod))
+    return out
+
+
+@pytest.fixture
+def small_copy(tmp_path: Path) -> Path:
+    """A copy of the small valid bank in a fresh folder, so builds can write its lock."""
+    path = tmp_path / "bank" / "small.yaml"
+    path.parent.mkdir()
+    path.write_bytes(SMALL.read_bytes())
+    return path
 
 
 @pytest.fixture

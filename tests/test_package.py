@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import os
+import io
+import zipfile
 from pathlib import Path
 
 import pytest
 from anki.collection import Collection
-from conftest import SMALL, ImportPackage
+from conftest import SMALL, ImportPackage, build_apkg
 
 from deckgen import package
-from deckgen.errors import BuildError
 from deckgen.model import Deck, load_deck
 
-T1 = 1_700_000_000.0
+T1 = 1_700_000_000
 
 
 @pytest.fixture(scope="module")
@@ -23,9 +23,7 @@ def deck() -> Deck:
 
 @pytest.fixture
 def apkg(deck: Deck, tmp_path: Path) -> Path:
-    out = tmp_path / "small.apkg"
-    package.build_package(deck, out, timestamp=T1)
-    return out
+    return build_apkg(deck, tmp_path / "small.apkg", mod=T1)
 
 
 def note_by_id(col: Collection, question_id: str) -> dict[str, str]:
@@ -136,34 +134,52 @@ class TestRoundTrip:
         assert card.answer_av_tags() == []
 
 
-class TestAtomicWrite:
-    def test_creates_parent_folders(self, deck: Deck, tmp_path: Path) -> None:
-        """The output's folder is created when missing."""
-        out = tmp_path / "a" / "b" / "deck.apkg"
-        summary = package.build_package(deck, out, timestamp=T1)
-        assert summary == package.Summary(out, 3, 3, 2, out.stat().st_size)
+class TestPackageBytes:
+    def bytes_of(self, deck: Deck, mod: int = T1) -> bytes:
+        notes = package.make_notes(deck)
+        mods = {n.question_id: mod for n in notes}
+        return package.package_bytes(deck, notes, mods=mods, note_type_mod=mod)
 
-    def test_failed_write_leaves_old_file(
-        self, deck: Deck, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        """A failure while writing leaves the existing file and no temporary file behind."""
-        out = tmp_path / "deck.apkg"
-        out.write_bytes(b"old release")
+    def test_same_input_same_bytes(self, deck: Deck) -> None:
+        """The package depends on its inputs only, not on the clock."""
+        assert self.bytes_of(deck) == self.bytes_of(deck)
 
-        def fail(self: object, file: str, timestamp: float) -> None:
-            Path(file).write_bytes(b"half")
-            raise OSError(28, "No space left on device")
+    def test_mod_changes_bytes(self, deck: Deck) -> None:
+        """The modification time is part of the package (so the test above can fail)."""
+        assert self.bytes_of(deck, T1) != self.bytes_of(deck, T1 + 1)
 
-        monkeypatch.setattr(package.genanki.Package, "write_to_file", fail)
-        with pytest.raises(BuildError, match="No space left on device"):
-            package.build_package(deck, out, timestamp=T1)
-        assert out.read_bytes() == b"old release"
-        assert sorted(p.name for p in tmp_path.iterdir()) == ["deck.apkg"]
+    def test_zip_is_compressed_with_fixed_metadata(self, deck: Deck) -> None:
+        """Entries are deflated and carry a fixed date and mode, in a fixed order."""
+        with zipfile.ZipFile(io.BytesIO(self.bytes_of(deck))) as archive:
+            infos = archive.infolist()
+            assert [i.filename for i in infos] == ["collection.anki2", "media"]
+            assert {i.compress_type for i in infos} == {zipfile.ZIP_DEFLATED}
+            assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
+            assert {i.external_attr >> 16 for i in infos} == {0o644}
+            assert infos[0].compress_size < infos[0].file_size / 2
+            assert archive.read("media") == b"{}"
 
-    def test_output_is_not_private(self, deck: Deck, tmp_path: Path) -> None:
-        """The .apkg gets the usual permissions, not the temporary file's 0600."""
-        out = tmp_path / "deck.apkg"
-        package.build_package(deck, out, timestamp=T1)
-        umask = os.umask(0)
-        os.umask(umask)
-        assert out.stat().st_mode & 0o777 == 0o666 & ~umask
+    def test_sqlite_header_names_a_fixed_library_version(self, deck: Deck) -> None:
+        """The SQLite version stamp in the header is fixed, whatever library wrote it."""
+        with zipfile.ZipFile(io.BytesIO(self.bytes_of(deck))) as archive:
+            header = archive.read("collection.anki2")[:100]
+        assert header.startswith(b"SQLite format 3\x00")
+        assert int.from_bytes(header[96:100], "big") == 3_045_000
+
+
+class TestNoteTypeState:
+    def test_matches_the_note_type(self) -> None:
+        """The lock's view of the note type is the note type that is written."""
+        state = package.note_type_state()
+        assert (state.id, state.fields, state.templates) == (
+            package.NOTE_TYPE_ID,
+            package.FIELDS,
+            (package.TEMPLATE_NAME,),
+        )
+
+    def test_style_hash_covers_templates_and_css(self) -> None:
+        """Changing either template or the CSS changes the style hash."""
+        base = package.style_hash([("front", "back")], "css")
+        assert base != package.style_hash([("front!", "back")], "css")
+        assert base != package.style_hash([("front", "back!")], "css")
+        assert base != package.style_hash([("front", "back")], "css!")

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from anki.collection import Collection
-from conftest import ROOT, ImportPackage
+from conftest import ROOT, ImportPackage, build_apkg
 
+from deckgen.build import build
 from deckgen.model import Deck, load_deck
-from deckgen.package import build_package
 
 QUESTIONS = ROOT / "questions.yaml"
 SEED_QUESTIONS = 24
@@ -58,7 +58,7 @@ def test_imports_into_anki(
 ) -> None:
     """All 23 notes import, each tagged by topic, with highlighted code and nothing unescaped."""
     apkg = tmp_path / "fastapi.apkg"
-    build_package(deck, apkg, timestamp=1_700_000_000)
+    build_apkg(deck, apkg, mod=1_700_000_000)
     log = import_package(apkg)
     assert (len(log.new), collection.note_count(), collection.card_count()) == (23, 23, 23)
     topic_tags = {f"fastapi-interview-questions::{topic.tag}" for topic in deck.topics}
@@ -73,3 +73,10 @@ def test_imports_into_anki(
         highlighted += '<pre class="highlight"><code class="language-python">' in answer
     assert highlighted >= 5
     assert collection.decks.by_name("FastAPI Interview Questions") is not None
+
+
+def test_committed_lock_is_current(tmp_path: Path) -> None:
+    """questions.lock matches questions.yaml: `deckgen build --locked` succeeds on it."""
+    result = build(QUESTIONS, output=tmp_path / "deck.apkg", locked=True, now=0)
+    assert result.release.up_to_date
+    assert not result.lock_written
