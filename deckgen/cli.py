@@ -7,8 +7,6 @@ codes: 1 for an invalid source or a failed build, 2 for a usage error (click's o
 
 from __future__ import annotations
 
-import os
-import time
 from pathlib import Path
 
 import click
@@ -62,26 +60,55 @@ def validate(sources: tuple[Path, ...]) -> None:
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Where to write the .apkg  [default: dist/<deck-name>.apkg]",
 )
-def build(source: Path, output: Path | None) -> None:
+@click.option(
+    "--lock",
+    "lock_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The lock file  [default: SOURCE with the suffix .lock]",
+)
+@click.option(
+    "--locked",
+    is_flag=True,
+    help="Use the lock as it is; fail if the source no longer matches it (for CI).",
+)
+@click.option(
+    "--allow-note-type-change",
+    is_flag=True,
+    help="Build even though the note type's fields or templates changed.",
+)
+def build(
+    source: Path,
+    output: Path | None,
+    lock_path: Path | None,
+    locked: bool,
+    allow_note_type_change: bool,
+) -> None:
     """Validate SOURCE and build it into an Anki package (.apkg).
 
-    Nothing is written when SOURCE has a problem; an existing output file is replaced only
-    by a complete new one. Every note's modification time is SOURCE_DATE_EPOCH when that is
-    set, otherwise the current time.
+    Nothing is written when SOURCE has a problem; an existing output file is replaced only by
+    a complete new one. The lock beside SOURCE keeps every unchanged note's modification
+    time, so importing the new release updates only the notes that changed. Changed and new
+    notes get SOURCE_DATE_EPOCH when it is set, otherwise the current time.
 
     Example:
 
         deckgen build questions.yaml -o dist/fastapi.apkg
+
+        SOURCE_DATE_EPOCH=$(git log -1 --format=%ct) deckgen build --locked questions.yaml
     """
+    from deckgen import build as builder
     from deckgen.errors import DeckgenError, SourceError
-    from deckgen.model import load_deck, slugify
 
     try:
-        deck = load_deck(source, name=str(source))
-        out = output or Path("dist") / f"{slugify(deck.name) or 'deck'}.apkg"
-        from deckgen.package import build_package
-
-        summary = build_package(deck, out, timestamp=_timestamp())
+        result = builder.build(
+            source,
+            output=output,
+            name=str(source),
+            lock_path=lock_path,
+            locked=locked,
+            allow_note_type_change=allow_note_type_change,
+            now=builder.release_time(),
+        )
     except SourceError as e:
         click.echo(str(e), err=True)
         raise click.ClickException(
@@ -89,24 +116,57 @@ def build(source: Path, output: Path | None) -> None:
         ) from e
     except DeckgenError as e:
         raise click.ClickException(str(e)) from e
+    deck, release = result.deck, result.release
+    retired = f", {deck.retired_count} retired" if deck.retired_count else ""
     click.echo(
-        f"Wrote {summary.path}: {_count(summary.notes, 'note')}, "
-        f"{_count(summary.cards, 'card')}, {_count(summary.topics, 'topic')}, "
-        f"{_size(summary.size)}"
+        f"Wrote {result.path}: {_count(deck.question_count, 'note')}{retired}, "
+        f"{_count(deck.question_count, 'card')}, {_count(len(deck.topics), 'topic')}, "
+        f"{_size(result.size)}"
     )
+    if result.lock_written:
+        changes = [
+            f"{len(ids)} {label}"
+            for label, ids in (("added", release.added), ("changed", release.changed))
+            if ids
+        ]
+        if release.style_changed or release.structure_changed:
+            changes.append("note type changed")
+        click.echo(f"Updated {result.lock_path}" + (f": {', '.join(changes)}" if changes else ""))
+    if release.removed:
+        click.echo(
+            f"Warning: {_count(len(release.removed), 'question')} left the source: "
+            f"{', '.join(release.removed)}. Anki cannot delete notes, so users who imported an "
+            "earlier release keep these cards. To retire a question on purpose, keep it in the "
+            "source with 'retired: true'.",
+            err=True,
+        )
 
 
-def _timestamp() -> float:
-    """SOURCE_DATE_EPOCH (the reproducible-builds convention) if set, else now."""
-    value = os.environ.get("SOURCE_DATE_EPOCH")
-    if value is None:
-        return time.time()
+@main.command()
+@click.argument("old", type=SourcePath)
+@click.argument("new", type=SourcePath)
+def diff(old: Path, new: Path) -> None:
+    """Print release notes in Markdown for going from OLD to NEW.
+
+    Each of OLD and NEW is an .apkg or a source file. The notes list the questions added,
+    changed (with the fields that changed), retired and removed, and say whether users
+    must import with "Merge note types".
+
+    Example:
+
+        deckgen diff previous-release.apkg questions.yaml > RELEASE_NOTES.md
+    """
+    from deckgen.diff import load_snapshot, release_notes
+    from deckgen.errors import DeckgenError, SourceError
+
     try:
-        return float(int(value))
-    except ValueError:
-        raise click.ClickException(
-            f"SOURCE_DATE_EPOCH must be a whole number of seconds, not {value!r}"
-        ) from None
+        snapshots = [load_snapshot(path) for path in (old, new)]
+    except SourceError as e:
+        click.echo(str(e), err=True)
+        raise click.ClickException(f"{_count(len(e.problems), 'problem')} found") from e
+    except DeckgenError as e:
+        raise click.ClickException(str(e)) from e
+    click.echo(release_notes(*snapshots), nl=False)
 
 
 def _count(n: int, noun: str) -> str:

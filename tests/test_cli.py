@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
+import zipfile
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -73,20 +76,38 @@ class TestValidate:
 
 
 class TestBuild:
-    def test_builds_to_output(self, runner: CliRunner, tmp_path: Path) -> None:
-        """A valid bank is written where -o says, with a summary line."""
+    def test_builds_to_output(self, runner: CliRunner, small_copy: Path, tmp_path: Path) -> None:
+        """A valid bank is written where -o says, and its lock is created beside it."""
         out = tmp_path / "deck.apkg"
-        result = runner.invoke(main, ["build", str(SMALL), "-o", str(out)])
+        result = runner.invoke(main, ["build", str(small_copy), "-o", str(out)])
         assert result.exit_code == 0, result.output
         size = out.stat().st_size
-        assert result.stdout == f"Wrote {out}: 3 notes, 3 cards, 2 topics, {size / 1024:.1f} KiB\n"
+        lock = small_copy.with_suffix(".lock")
+        assert result.stdout == (
+            f"Wrote {out}: 3 notes, 3 cards, 2 topics, {size / 1024:.1f} KiB\n"
+            f"Updated {lock}: 3 added\n"
+        )
+        assert lock.is_file()
+
+    def test_unchanged_rebuild_leaves_the_lock(
+        self, runner: CliRunner, small_copy: Path, tmp_path: Path
+    ) -> None:
+        """A second build of the same source does not rewrite the lock."""
+        out = tmp_path / "deck.apkg"
+        runner.invoke(main, ["build", str(small_copy), "-o", str(out)])
+        lock = small_copy.with_suffix(".lock")
+        before = lock.stat().st_mtime_ns, lock.read_bytes()
+        result = runner.invoke(main, ["build", str(small_copy), "-o", str(out)])
+        assert result.exit_code == 0
+        assert "Updated" not in result.stdout
+        assert (lock.stat().st_mtime_ns, lock.read_bytes()) == before
 
     def test_default_output_is_dist_slug(
-        self, runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+        self, runner: CliRunner, small_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """Without -o the package goes to dist/<deck-name-slug>.apkg."""
         monkeypatch.chdir(tmp_path)
-        result = runner.invoke(main, ["build", str(SMALL)])
+        result = runner.invoke(main, ["build", str(small_copy)])
         assert result.exit_code == 0, result.output
         assert (tmp_path / "dist" / "interview-python-basics.apkg").is_file()
 
@@ -94,44 +115,115 @@ class TestBuild:
         """On any problem the build exits 1 and leaves an existing output untouched."""
         out = tmp_path / "deck.apkg"
         out.write_bytes(b"previous release")
-        source = INVALID / "blank-answer.yaml"
+        source = tmp_path / "blank-answer.yaml"
+        source.write_bytes((INVALID / "blank-answer.yaml").read_bytes())
         result = runner.invoke(main, ["build", str(source), "-o", str(out)])
         assert result.exit_code == 1
         assert result.stderr.endswith("Error: 3 problems found; nothing was written\n")
         assert out.read_bytes() == b"previous release"
-        assert sorted(p.name for p in tmp_path.iterdir()) == ["deck.apkg"]
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["blank-answer.yaml", "deck.apkg"]
 
-    def test_source_date_epoch_sets_note_mod(self, runner: CliRunner, tmp_path: Path) -> None:
-        """SOURCE_DATE_EPOCH becomes every note's modification time."""
-        import sqlite3
-        import zipfile
-
+    def test_source_date_epoch_sets_new_notes_mod(
+        self, runner: CliRunner, small_copy: Path, tmp_path: Path
+    ) -> None:
+        """SOURCE_DATE_EPOCH becomes the modification time of new notes."""
         out = tmp_path / "deck.apkg"
         env = {"SOURCE_DATE_EPOCH": "1700000000"}
-        assert runner.invoke(main, ["build", str(SMALL), "-o", str(out)], env=env).exit_code == 0
+        result = runner.invoke(main, ["build", str(small_copy), "-o", str(out)], env=env)
+        assert result.exit_code == 0
         with zipfile.ZipFile(out) as z:
             (tmp_path / "c.anki2").write_bytes(z.read("collection.anki2"))
-        with sqlite3.connect(tmp_path / "c.anki2") as db:
+        with closing(sqlite3.connect(tmp_path / "c.anki2")) as db:
             assert db.execute("select distinct mod from notes").fetchall() == [(1700000000,)]
 
-    def test_bad_source_date_epoch(self, runner: CliRunner, tmp_path: Path) -> None:
+    def test_bad_source_date_epoch(
+        self, runner: CliRunner, small_copy: Path, tmp_path: Path
+    ) -> None:
         """A SOURCE_DATE_EPOCH that is not a number is reported, not a traceback."""
         out = tmp_path / "deck.apkg"
         env = {"SOURCE_DATE_EPOCH": "yesterday"}
-        result = runner.invoke(main, ["build", str(SMALL), "-o", str(out)], env=env)
+        result = runner.invoke(main, ["build", str(small_copy), "-o", str(out)], env=env)
         assert (result.exit_code, result.stderr) == (
             1,
             "Error: SOURCE_DATE_EPOCH must be a whole number of seconds, not 'yesterday'\n",
         )
         assert not out.exists()
 
-    def test_output_is_a_folder(self, runner: CliRunner, tmp_path: Path) -> None:
+    def test_locked_with_stale_lock_fails_and_writes_nothing(
+        self, runner: CliRunner, small_copy: Path, tmp_path: Path
+    ) -> None:
+        """--locked refuses a source that no longer matches its lock: exit 1, no output."""
+        assert (
+            runner.invoke(main, ["build", str(small_copy), "-o", str(tmp_path / "a")]).exit_code
+            == 0
+        )
+        small_copy.write_text(small_copy.read_text().replace("Mention hashability.", "Hash it."))
+        lock = small_copy.with_suffix(".lock")
+        before = lock.read_bytes()
+        out = tmp_path / "locked.apkg"
+        result = runner.invoke(main, ["build", "--locked", str(small_copy), "-o", str(out)])
+        assert (result.exit_code, result.stderr) == (
+            1,
+            f"Error: {lock} is out of date (changed: list-vs-tuple); run 'deckgen build' "
+            "without --locked and commit the updated lock\n",
+        )
+        assert not out.exists()
+        assert lock.read_bytes() == before
+
+    def test_locked_without_lock_fails(
+        self, runner: CliRunner, small_copy: Path, tmp_path: Path
+    ) -> None:
+        """--locked needs a lock to exist."""
+        out = tmp_path / "deck.apkg"
+        result = runner.invoke(main, ["build", "--locked", str(small_copy), "-o", str(out)])
+        assert result.exit_code == 1
+        assert "does not exist; run 'deckgen build' without --locked" in result.stderr
+        assert not out.exists()
+
+    def test_removed_question_warns(
+        self, runner: CliRunner, small_copy: Path, tmp_path: Path
+    ) -> None:
+        """A question id that left the source is named in a warning, once."""
+        out = str(tmp_path / "deck.apkg")
+        runner.invoke(main, ["build", str(small_copy), "-o", out])
+        text = small_copy.read_text()
+        start = text.index("      - id: for-else")
+        small_copy.write_text(
+            text[:start] + "      - id: other\n        question: Q?\n        answer: A.\n"
+        )
+        result = runner.invoke(main, ["build", str(small_copy), "-o", out])
+        assert result.exit_code == 0
+        assert result.stderr.startswith(
+            "Warning: 1 question left the source: for-else. Anki cannot delete notes"
+        )
+        assert "retired: true" in result.stderr
+        again = runner.invoke(main, ["build", str(small_copy), "-o", out])
+        assert again.stderr == ""
+
+    def test_output_is_a_folder(self, runner: CliRunner, small_copy: Path, tmp_path: Path) -> None:
         """An output path that is a folder is a usage error."""
-        assert runner.invoke(main, ["build", str(SMALL), "-o", str(tmp_path)]).exit_code == 2
+        assert runner.invoke(main, ["build", str(small_copy), "-o", str(tmp_path)]).exit_code == 2
+
+
+class TestDiff:
+    def test_release_notes(self, runner: CliRunner, small_copy: Path, tmp_path: Path) -> None:
+        """diff prints Markdown release notes on stdout."""
+        new = tmp_path / "new.yaml"
+        new.write_text(small_copy.read_text().replace("Mention hashability.", "Hash it."))
+        result = runner.invoke(main, ["diff", str(small_copy), str(new)])
+        assert result.exit_code == 0
+        assert "### Changed\n\n- `list-vs-tuple`: How does a `list` differ" in result.stdout
+
+    def test_invalid_side(self, runner: CliRunner, small_copy: Path) -> None:
+        """An invalid source on either side reports its problems and exits 1."""
+        bad = INVALID / "duplicate-key.yaml"
+        result = runner.invoke(main, ["diff", str(small_copy), str(bad)])
+        assert result.exit_code == 1
+        assert "duplicate key 'answer'" in result.stderr
 
 
 class TestHelp:
-    @pytest.mark.parametrize("command", [[], ["validate"], ["build"]])
+    @pytest.mark.parametrize("command", [[], ["validate"], ["build"], ["diff"]])
     def test_every_command_has_help_with_example(
         self, runner: CliRunner, command: list[str]
     ) -> None:
