@@ -1,8 +1,10 @@
 """Markdown to the HTML of a card field, with code highlighted by CSS classes.
 
-Raw HTML in the source is never passed through: it is escaped and shows as text, so a card
-cannot carry a script. Highlighting happens at build time with Pygments, so cards need no
-JavaScript and look the same offline in every Anki client.
+Raw HTML in the source is never passed through: the HTML rules of the parser are off, so
+tags are escaped and show as text, and a card cannot carry a script. Highlighting happens at
+build time with Pygments, so cards need no JavaScript and look the same offline in every Anki
+client. Parsing is markdown-it's Rust port; a one-line field with no Markdown syntax at all
+(most "how to answer" lines) skips the parser and is only escaped.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import functools
 import html
 import re
 
-from markdown_it import MarkdownIt
+from markdown_it_pyrs import MarkdownIt
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexer import Lexer
@@ -20,10 +22,37 @@ from pygments.util import ClassNotFound
 
 LIGHT_STYLE = "default"
 DARK_STYLE = "github-dark"
+# CommonMark without its two raw-HTML rules, plus GitHub's tables and strikethrough.
+MARKDOWN_RULES = (
+    "blockquote",
+    "code",
+    "fence",
+    "heading",
+    "hr",
+    "lheading",
+    "list",
+    "paragraph",
+    "reference",
+    "autolink",
+    "backticks",
+    "emphasis",
+    "entity",
+    "escape",
+    "image",
+    "link",
+    "newline",
+    "strikethrough",
+    "table",
+)
 # Anki's desktop and mobile clients mark night mode with either class.
 _NIGHT = (".nightMode", ".night_mode")
 # Anki plays or speaks these tags wherever they appear in a rendered field.
 _AV_TAG_RE = re.compile(r"\[(?=(?:sound|anki):)")
+# Code blocks as the parser writes them: fenced (with or without a language) and indented.
+_CODE_BLOCK_RE = re.compile(r'<pre><code(?: class="language-([^"]*)")?>(.*?)</code></pre>', re.S)
+_PARAGRAPH_RE = re.compile(r"<p>((?:(?!</?p>).)*)</p>\n?", re.S)
+# Text with none of these can only be a plain paragraph.
+_MARKDOWN_SYNTAX_RE = re.compile(r"[\\`*_\[\]<>&!|~\n]|^(?:[-+#=]|\d{1,9}[.)])")
 
 _FORMATTER = HtmlFormatter(nowrap=True)
 
@@ -32,16 +61,24 @@ class Renderer:
     """Turns Markdown into card HTML; create one and reuse it for a whole deck."""
 
     def __init__(self) -> None:
-        self._md = MarkdownIt("commonmark", {"html": False, "highlight": _highlight_fence})
-        self._md.enable(["table", "strikethrough"])
+        self._md = MarkdownIt("zero").enable_many(list(MARKDOWN_RULES))  # type: ignore[arg-type]
 
     def block(self, text: str) -> str:
         """Render Markdown that may hold paragraphs, lists and code blocks."""
-        return _defuse_av_tags(self._md.render(text)).rstrip("\n")
+        stripped = text.strip()
+        if not _MARKDOWN_SYNTAX_RE.search(stripped):
+            return f"<p>{_escape_text(stripped)}</p>" if stripped else ""
+        rendered = self._md.render(text)
+        if "<pre><code" in rendered:
+            rendered = _CODE_BLOCK_RE.sub(_highlight_block, rendered)
+        return _defuse_av_tags(rendered).rstrip("\n")
 
     def inline(self, text: str) -> str:
-        """Render one line of Markdown (emphasis, code, links) with no enclosing paragraph."""
-        return _defuse_av_tags(self._md.renderInline(text.strip()))
+        """Render one line of Markdown (emphasis, code, links) without a paragraph around it;
+        text that is more than a paragraph (a list, say) is rendered as a block."""
+        rendered = self.block(text)
+        paragraph = _PARAGRAPH_RE.fullmatch(rendered)
+        return paragraph.group(1) if paragraph else rendered
 
 
 def escape(text: str) -> str:
@@ -63,15 +100,17 @@ def highlight_css() -> str:
     return "\n".join(re.sub(r"\s*/\*.*?\*/$", "", rule) for rule in rules) + "\n"
 
 
-def _highlight_fence(code: str, lang: str, _attrs: str) -> str:
-    lexer = _lexer(lang.strip().lower()) if lang.strip() else None
-    if lexer is None:
-        body = escape(code)
-        language = f' class="language-{escape(lang.strip())}"' if lang.strip() else ""
-    else:
-        body = highlight(code, lexer, _FORMATTER)
-        language = f' class="language-{escape(lang.strip())}"'
-    return f'<pre class="highlight"><code{language}>{body}</code></pre>\n'
+def _escape_text(text: str) -> str:
+    """Escape text exactly as the Markdown renderer escapes a paragraph's text."""
+    return html.escape(text, quote=False).replace('"', "&quot;")
+
+
+def _highlight_block(match: re.Match[str]) -> str:
+    language, code = match.group(1), match.group(2)
+    lexer = _lexer(language.lower()) if language else None
+    body = highlight(html.unescape(code), lexer, _FORMATTER) if lexer else code
+    language_class = f' class="language-{language}"' if language else ""
+    return f'<pre class="highlight"><code{language_class}>{body}</code></pre>'
 
 
 @functools.cache
