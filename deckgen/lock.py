@@ -96,7 +96,8 @@ class Release:
 
 def content_hash(fields: Sequence[str], tags: Sequence[str]) -> str:
     """A short, stable hash of what Anki stores for a note: its fields and its tags."""
-    payload = json.dumps([list(fields), list(tags)], ensure_ascii=False, separators=(",", ":"))
+    # Anki itself separates fields with \x1f; neither separator can occur in a field or tag.
+    payload = "\x1f".join(fields) + "\x1e" + " ".join(tags)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
