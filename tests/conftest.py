@@ -10,7 +10,7 @@ from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPack
 from anki.import_export_pb2 import ImportAnkiPackageUpdateCondition, ImportResponse
 
 from deckgen.model import Deck
-from deckgen.package import make_notes, package_bytes
+from deckgen.package import make_notes, write_package
 
 DATA = Path(__file__).parent / "data"
 INVALID = DATA / "invalid"
@@ -25,7 +25,7 @@ def build_apkg(deck: Deck, out: Path, *, mod: int) -> Path:
     """Write ``deck`` as an .apkg with every note and the note type at ``mod``, no lock."""
     notes = make_notes(deck)
     mods = {note.question_id: mod for note in notes}
-    out.write_bytes(package_bytes(deck, notes, mods=mods, note_type_mod=mod))
+    write_package(deck, notes, out, mods=mods, note_type_mod=mod)
     return out
 
 

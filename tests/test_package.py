@@ -134,11 +134,17 @@ class TestRoundTrip:
         assert card.answer_av_tags() == []
 
 
-class TestPackageBytes:
+class TestWritePackage:
+    @pytest.fixture(autouse=True)
+    def folder(self, tmp_path: Path) -> None:
+        self.tmp_path = tmp_path
+
     def bytes_of(self, deck: Deck, mod: int = T1) -> bytes:
-        notes = package.make_notes(deck)
-        mods = {n.question_id: mod for n in notes}
-        return package.package_bytes(deck, notes, mods=mods, note_type_mod=mod)
+        out = self.tmp_path / f"deck-{mod}.apkg"
+        size = build_apkg(deck, out, mod=mod).stat().st_size
+        data = out.read_bytes()
+        assert len(data) == size
+        return data
 
     def test_same_input_same_bytes(self, deck: Deck) -> None:
         """The package depends on its inputs only, not on the clock."""
