@@ -7,6 +7,62 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True, order=True)
+class Code:
+    """A kind of problem, with a stable code for tools and a name for people."""
+
+    code: str
+    name: str
+    summary: str
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+ENCODING = Code("DG001", "encoding", "The file is not UTF-8.")
+YAML_SYNTAX = Code("DG002", "yaml-syntax", "The file is not valid YAML (tabs included).")
+EMPTY_FILE = Code("DG003", "empty-file", "The file is empty or holds only comments.")
+YAML_TAG = Code("DG004", "yaml-tag", "A YAML tag such as !!python/object.")
+ALIAS = Code("DG005", "alias", "An alias of a list or mapping.")
+CONTROL_CHARACTER = Code("DG006", "control-character", "A control character in the text.")
+DUPLICATE_KEY = Code("DG101", "duplicate-key", "A key appears twice in one mapping.")
+UNKNOWN_KEY = Code("DG102", "unknown-key", "A key the format does not have.")
+MISSING_KEY = Code("DG103", "missing-key", "A required key is missing.")
+WRONG_TYPE = Code("DG104", "wrong-type", "A value of the wrong type.")
+BLANK = Code("DG105", "blank", "A required text is empty or blank.")
+EMPTY_LIST = Code("DG106", "empty-list", "A deck without topics, or a topic without questions.")
+DUPLICATE_ID = Code("DG201", "duplicate-id", "Two questions have the same id.")
+DUPLICATE_QUESTION = Code("DG202", "duplicate-question", "The same question is asked twice.")
+DUPLICATE_TOPIC = Code("DG203", "duplicate-topic", "Two topics have the same name.")
+DUPLICATE_TOPIC_TAG = Code("DG204", "duplicate-topic-tag", "Two topics have the same tag.")
+DECK_NAME = Code("DG301", "deck-name", "A deck name Anki would change on import.")
+DECK_ID = Code("DG302", "deck-id", "A deck id out of range.")
+TAG = Code("DG303", "tag", "A tag Anki cannot store as written.")
+QUESTION_ID = Code("DG304", "question-id", "A question id that is not a lowercase slug.")
+CODES = (
+    ENCODING,
+    YAML_SYNTAX,
+    EMPTY_FILE,
+    YAML_TAG,
+    ALIAS,
+    CONTROL_CHARACTER,
+    DUPLICATE_KEY,
+    UNKNOWN_KEY,
+    MISSING_KEY,
+    WRONG_TYPE,
+    BLANK,
+    EMPTY_LIST,
+    DUPLICATE_ID,
+    DUPLICATE_QUESTION,
+    DUPLICATE_TOPIC,
+    DUPLICATE_TOPIC_TAG,
+    DECK_NAME,
+    DECK_ID,
+    TAG,
+    QUESTION_ID,
+)
+
+
+@dataclass(frozen=True, order=True)
 class Problem:
     """One problem in a source file, at a 1-based line and column."""
 
@@ -14,6 +70,7 @@ class Problem:
     line: int
     column: int
     message: str
+    code: Code
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}: {self.message}"

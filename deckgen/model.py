@@ -19,7 +19,8 @@ from typing import TypeVar
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from deckgen.errors import Problem, SourceError
+from deckgen import errors
+from deckgen.errors import Code, Problem, SourceError
 from deckgen.source import load_source
 
 
@@ -104,7 +105,12 @@ class Key:
     kind: Kind
     required: bool
     doc: str
+    pattern: str | None = None  # a regular expression the whole text must match
 
+
+# What tag_problem() accepts, as one regular expression (for the JSON Schema): no whitespace
+# or control character, and no empty part between '::' separators.
+TAG_PATTERN = r"^(?!::)(?!.*::$)(?!.*::::)[^\s\x00-\x1f\x7f]+$"
 
 ROOT = (
     Key("deck", Kind.DECK, True, "The deck: its name, id, description and tags."),
@@ -118,11 +124,23 @@ DECK = (
 )
 TOPIC = (
     Key("name", Kind.TEXT, True, "Topic name, shown above each question."),
-    Key("tag", Kind.TEXT, False, "Topic tag; derived from the name when absent."),
+    Key(
+        "tag",
+        Kind.TEXT,
+        False,
+        "Topic tag; derived from the name when absent.",
+        pattern=TAG_PATTERN,
+    ),
     Key("questions", Kind.QUESTIONS, True, "The questions of this topic."),
 )
 QUESTION = (
-    Key("id", Kind.TEXT, True, "Stable id, unique in the deck: lowercase letters, digits, '-'."),
+    Key(
+        "id",
+        Kind.TEXT,
+        True,
+        "Stable id, unique in the deck: lowercase letters, digits, '-'.",
+        pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+    ),
     Key("question", Kind.MARKDOWN, True, "The front of the card."),
     Key("answer", Kind.MARKDOWN, True, "The answer, on the back of the card."),
     Key("how_to_answer", Kind.MARKDOWN, False, "Advice on answering, shown after the answer."),
@@ -137,9 +155,9 @@ QUESTION = (
     ),
 )
 
-MAX_DECK_ID = 2**63 - 1
+MIN_DECK_ID, MAX_DECK_ID = 2, 2**63 - 1
 RETIRED_TAG = "retired"
-_ID_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_ID_RE = re.compile(next(k.pattern for k in QUESTION if k.name == "id") or "")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _SLUG_STRIP_RE = re.compile(r"\W+")
 _NORMALISE_RE = re.compile(r"[\W_]+")
@@ -225,9 +243,9 @@ class _Checker:
         self.topic_tags: dict[str, Node] = {}
         self.collections: set[int] = set()
 
-    def report(self, node: Node, message: str) -> None:
+    def report(self, node: Node, message: str, code: Code) -> None:
         mark = node.start_mark
-        self.problems.append(Problem(self.file, mark.line + 1, mark.column + 1, message))
+        self.problems.append(Problem(self.file, mark.line + 1, mark.column + 1, message, code))
 
     def root(self, node: Node) -> Deck | None:
         keys = self.mapping(node, ROOT, "the file")
@@ -255,7 +273,7 @@ class _Checker:
     def deck_name(self, node: Node) -> str | None:
         name = self.text(node, "deck name")
         if name is not None and (problem := deck_name_problem(name)):
-            self.report(node, problem)
+            self.report(node, problem, errors.DECK_NAME)
             return None
         return name
 
@@ -265,8 +283,12 @@ class _Checker:
             return None
         assert isinstance(node, ScalarNode)
         value = int(yaml.constructor.SafeConstructor().construct_yaml_int(node))
-        if not 1 < value <= MAX_DECK_ID:
-            self.report(node, f"deck id must be between 2 and {MAX_DECK_ID}, not {value}")
+        if not MIN_DECK_ID <= value <= MAX_DECK_ID:
+            self.report(
+                node,
+                f"deck id must be between {MIN_DECK_ID} and {MAX_DECK_ID}, not {value}",
+                errors.DECK_ID,
+            )
             return None
         return value
 
@@ -275,7 +297,9 @@ class _Checker:
         if items is None:
             return None
         if not items:
-            self.report(node, "'topics' is empty: a deck needs at least one topic")
+            self.report(
+                node, "'topics' is empty: a deck needs at least one topic", errors.EMPTY_LIST
+            )
         topics = [self.topic(item) for item in items]
         return tuple(t for t in topics if t is not None)
 
@@ -288,16 +312,28 @@ class _Checker:
         if name is not None:
             line = self.earlier_line(self.topic_names, name.casefold(), keys["name"])
             if line is not None:
-                self.report(keys["name"], f"duplicate topic {name!r} (first on line {line})")
+                self.report(
+                    keys["name"],
+                    f"duplicate topic {name!r} (first on line {line})",
+                    errors.DUPLICATE_TOPIC,
+                )
             elif "tag" not in keys:
                 tag = slugify(name) or None
                 if tag is None:
-                    self.report(keys["name"], f"no tag can be derived from {name!r}: add a 'tag'")
+                    self.report(
+                        keys["name"],
+                        f"no tag can be derived from {name!r}: add a 'tag'",
+                        errors.TAG,
+                    )
         if tag is not None:
             where = keys.get("tag", keys["name"])
             line = self.earlier_line(self.topic_tags, tag.casefold(), where)
             if line is not None:
-                self.report(where, f"topic tag {tag!r} is already used by the topic on line {line}")
+                self.report(
+                    where,
+                    f"topic tag {tag!r} is already used by the topic on line {line}",
+                    errors.DUPLICATE_TOPIC_TAG,
+                )
         questions = self.optional(keys.get("questions"), self.questions)
         if name is None or tag is None or questions is None:
             return None
@@ -308,7 +344,9 @@ class _Checker:
         if items is None:
             return None
         if not items:
-            self.report(node, "'questions' is empty: a topic needs at least one question")
+            self.report(
+                node, "'questions' is empty: a topic needs at least one question", errors.EMPTY_LIST
+            )
         questions = [self.question(item) for item in items]
         return tuple(q for q in questions if q is not None)
 
@@ -323,7 +361,11 @@ class _Checker:
                 self.question_texts, normalise_question(text), keys["question"]
             )
             if line is not None:
-                self.report(keys["question"], f"duplicate question: also asked on line {line}")
+                self.report(
+                    keys["question"],
+                    f"duplicate question: also asked on line {line}",
+                    errors.DUPLICATE_QUESTION,
+                )
         answer = self.optional(keys.get("answer"), lambda n: self.text(n, "answer"))
         how = self.optional(keys.get("how_to_answer"), self.optional_text)
         example = self.optional(keys.get("example_answer"), self.optional_text)
@@ -343,17 +385,20 @@ class _Checker:
         qid = self.text(node, "question id")
         if qid is None:
             return None
-        if not _ID_RE.fullmatch(qid):
+        if not _ID_RE.match(qid):
             hint = slugify(qid)
             suggestion = f", such as {hint!r}" if hint else ""
             self.report(
                 node,
                 f"question id {qid!r} must be a lowercase slug of a-z, 0-9 and single "
                 f"hyphens{suggestion}",
+                errors.QUESTION_ID,
             )
             return None
         if (line := self.earlier_line(self.question_ids, qid, node)) is not None:
-            self.report(node, f"duplicate question id {qid!r} (first on line {line})")
+            self.report(
+                node, f"duplicate question id {qid!r} (first on line {line})", errors.DUPLICATE_ID
+            )
         return qid
 
     def tags(self, node: Node) -> tuple[str, ...] | None:
@@ -366,7 +411,7 @@ class _Checker:
     def tag(self, node: Node) -> str | None:
         tag = self.text(node, "tag")
         if tag is not None and (problem := tag_problem(tag)):
-            self.report(node, problem)
+            self.report(node, problem, errors.TAG)
             return None
         return tag
 
@@ -383,18 +428,20 @@ class _Checker:
             return None
         if kind != "text":
             if kind == "nothing":
-                self.report(node, f"{what} is empty")
+                self.report(node, f"{what} is empty", errors.BLANK)
             else:
                 self.wrong_type(node, what, "text")
             return None
         assert isinstance(node.value, str)
         value: str = node.value
         if not blank_ok and not value.strip():
-            self.report(node, f"{what} is blank")
+            self.report(node, f"{what} is blank", errors.BLANK)
             return None
         if control := _CONTROL_RE.search(value):
             code = ord(control.group())
-            self.report(node, f"{what} contains control character U+{code:04X}")
+            self.report(
+                node, f"{what} contains control character U+{code:04X}", errors.CONTROL_CHARACTER
+            )
             return None
         return value
 
@@ -411,22 +458,30 @@ class _Checker:
         values: dict[str, Node] = {}
         for key_node, value_node in node.value:
             if key_node.tag == f"{_TAG}merge":
-                self.report(key_node, "merge keys ('<<') are not supported")
+                self.report(key_node, "merge keys ('<<') are not supported", errors.ALIAS)
                 continue
             if self.kind(key_node) != "text":
                 self.wrong_type(key_node, "a key", "text")
                 continue
             name = key_node.value
             if (line := self.earlier_line(first, name, key_node)) is not None:
-                self.report(key_node, f"duplicate key {name!r} (first on line {line})")
+                self.report(
+                    key_node, f"duplicate key {name!r} (first on line {line})", errors.DUPLICATE_KEY
+                )
                 continue
             if name not in known:
-                self.report(key_node, f"unknown key {name!r} in {what}{_did_you_mean(name, known)}")
+                self.report(
+                    key_node,
+                    f"unknown key {name!r} in {what}{_did_you_mean(name, known)}",
+                    errors.UNKNOWN_KEY,
+                )
                 continue
             values[name] = value_node
         for key in keys:
             if key.required and key.name not in first:
-                self.report(node, f"{what} is missing required key {key.name!r}")
+                self.report(
+                    node, f"{what} is missing required key {key.name!r}", errors.MISSING_KEY
+                )
         return values
 
     def sequence(self, node: Node, what: str, expected: str) -> list[Node] | None:
@@ -442,7 +497,11 @@ class _Checker:
         """Walk each list and mapping once: an alias (``*name``) of one would multiply the
         work ("billion laughs"), so it is refused; aliases of plain values are fine."""
         if id(node) in self.collections:
-            self.report(node, f"this {what} is reused through an alias; only text may be aliased")
+            self.report(
+                node,
+                f"this {what} is reused through an alias; only text may be aliased",
+                errors.ALIAS,
+            )
             return False
         self.collections.add(id(node))
         return True
@@ -452,7 +511,7 @@ class _Checker:
         kind = _KIND_NAMES.get(node.tag)
         if kind is None:
             tag = node.tag.replace(_TAG, "!!")
-            self.report(node, f"YAML tag {tag!r} is not allowed")
+            self.report(node, f"YAML tag {tag!r} is not allowed", errors.YAML_TAG)
         return kind
 
     def wrong_type(self, node: Node, what: str, expected: str) -> None:
@@ -460,7 +519,7 @@ class _Checker:
         if kind is None:
             return  # kind() has reported the foreign tag already
         hint = " (put it in quotes)" if expected == "text" and isinstance(node, ScalarNode) else ""
-        self.report(node, f"{what} must be {expected}, not {kind}{hint}")
+        self.report(node, f"{what} must be {expected}, not {kind}{hint}", errors.WRONG_TYPE)
 
     def earlier_line(self, seen: dict[str, Node], key: str, node: Node) -> int | None:
         """Remember where ``key`` first stood; for a later occurrence, return that first line."""

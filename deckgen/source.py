@@ -11,7 +11,15 @@ from pathlib import Path
 
 import yaml
 
-from deckgen.errors import DeckgenError, Problem, SourceError
+from deckgen.errors import (
+    CONTROL_CHARACTER,
+    EMPTY_FILE,
+    ENCODING,
+    YAML_SYNTAX,
+    DeckgenError,
+    Problem,
+    SourceError,
+)
 
 # libyaml composes in C and caps nesting at 1000 levels; the pure-Python loader is the fallback.
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -31,7 +39,7 @@ def read_text(path: Path, *, name: str) -> str:
         prefix = data[line_start:start].decode("utf-8", errors="replace")
         line = data.count(b"\n", 0, start) + 1
         message = f"invalid UTF-8 byte 0x{data[start]:02x}: the file must be encoded as UTF-8"
-        raise SourceError([Problem(name, line, len(prefix) + 1, message)]) from e
+        raise SourceError([Problem(name, line, len(prefix) + 1, message, ENCODING)]) from e
 
 
 def compose(text: str, *, name: str) -> yaml.Node:
@@ -44,14 +52,15 @@ def compose(text: str, *, name: str) -> yaml.Node:
         line, column = _position(text, e.position)
         code = e.character if isinstance(e.character, int) else ord(e.character)
         message = f"character U+{code:04X} is not allowed in YAML ({e.reason})"
-        raise SourceError([Problem(name, line, column, message)]) from e
+        raise SourceError([Problem(name, line, column, message, CONTROL_CHARACTER)]) from e
     except RecursionError as e:  # only the pure-Python loader recurses per nesting level
-        raise SourceError([Problem(name, 1, 1, "the document is nested too deeply")]) from e
+        problem = Problem(name, 1, 1, "the document is nested too deeply", YAML_SYNTAX)
+        raise SourceError([problem]) from e
     except yaml.YAMLError as e:
-        raise SourceError([Problem(name, 1, 1, f"YAML error: {e}")]) from e
+        raise SourceError([Problem(name, 1, 1, f"YAML error: {e}", YAML_SYNTAX)]) from e
     if node is None or (node.tag == "tag:yaml.org,2002:null" and node.value == ""):
         message = "the file is empty: expected a mapping with 'deck' and 'topics'"
-        raise SourceError([Problem(name, 1, 1, message)])
+        raise SourceError([Problem(name, 1, 1, message, EMPTY_FILE)])
     return node
 
 
@@ -74,7 +83,7 @@ def _syntax_problem(error: yaml.MarkedYAMLError, text: str, name: str) -> Proble
         message = f"{message} ({error.context} on line {where})"
     elif error.context:
         message = f"{message} ({error.context})"
-    return Problem(name, line, column, f"YAML syntax error: {message}")
+    return Problem(name, line, column, f"YAML syntax error: {message}", YAML_SYNTAX)
 
 
 def _position(text: str, index: int) -> tuple[int, int]:

@@ -1,0 +1,67 @@
+"""Tests for deckgen.report and the problem codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import INVALID
+
+from deckgen.errors import BLANK, CODES, Problem, SourceError
+from deckgen.model import load_deck
+from deckgen.report import format_problems, github_annotation
+
+PROBLEM = Problem("decks/a,b.yaml", 3, 7, "answer is blank: 100% sure\nreally", BLANK)
+
+
+def test_github_annotation_escapes() -> None:
+    """Workflow-command syntax in paths and messages is escaped as GitHub requires."""
+    assert github_annotation(PROBLEM) == (
+        "::error file=decks/a%2Cb.yaml,line=3,col=7,title=DG105 blank"
+        "::answer is blank: 100%25 sure%0Areally"
+    )
+
+
+def test_json_document() -> None:
+    """JSON is one list of problems with file, line, column, code, name and message."""
+    assert json.loads(format_problems([PROBLEM], style="json")) == [
+        {
+            "file": "decks/a,b.yaml",
+            "line": 3,
+            "column": 7,
+            "code": "DG105",
+            "name": "blank",
+            "message": "answer is blank: 100% sure\nreally",
+        }
+    ]
+
+
+def test_text_is_file_line_column() -> None:
+    """Text is the FILE:LINE:COL: message lines."""
+    assert format_problems([PROBLEM], style="text") == (
+        "decks/a,b.yaml:3:7: answer is blank: 100% sure\nreally"
+    )
+
+
+def test_codes_are_unique_and_stable_in_shape() -> None:
+    """Every code is DG plus three digits, and codes and names are unique."""
+    assert all(len(c.code) == 5 and c.code.startswith("DG") for c in CODES)
+    assert len({c.code for c in CODES}) == len({c.name for c in CODES}) == len(CODES)
+
+
+def test_every_code_has_an_invalid_fixture() -> None:
+    """The invalid fixtures between them produce every problem code."""
+    seen = set()
+    for source in INVALID.glob("*.yaml"):
+        with pytest.raises(SourceError) as raised:
+            load_deck(source)
+        seen |= {problem.code for problem in raised.value.problems}
+    assert sorted(c.code for c in set(CODES) - seen) == []
+
+
+def test_readme_lists_every_code() -> None:
+    """The README's table of problem codes is complete."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    missing = [c.code for c in CODES if f"| {c.code} | `{c.name}` |" not in readme]
+    assert missing == []
