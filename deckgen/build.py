@@ -23,7 +23,7 @@ from deckgen.lock import (
     read_lock,
 )
 from deckgen.model import Deck, load_deck
-from deckgen.package import make_notes, note_type_state, write_package
+from deckgen.package import Progress, make_notes, note_type_state, write_package
 
 
 @dataclass(frozen=True)
@@ -69,15 +69,19 @@ def build(
     locked: bool = False,
     allow_note_type_change: bool = False,
     now: int,
+    progress: Progress | None = None,
 ) -> BuildResult:
     """Validate ``source``, write its .apkg and update its lock.
 
     With ``locked``, the lock is used as it is: any difference between it and the source is
     a :class:`LockError` and nothing is written. Nothing is written either when the source
     is invalid or when the note type's structure changed without ``allow_note_type_change``.
+    ``progress(done, total)`` is called as questions are rendered.
     """
     with _cyclic_gc_paused():
-        return _build(source, output, name, lock_path, locked, allow_note_type_change, now)
+        return _build(
+            source, output, name, lock_path, locked, allow_note_type_change, now, progress
+        )
 
 
 @contextmanager
@@ -103,11 +107,12 @@ def _build(
     locked: bool,
     allow_note_type_change: bool,
     now: int,
+    progress: Progress | None,
 ) -> BuildResult:
     deck = load_deck(source, name=name)
     lock_path = lock_path or lock_path_for(source)
     output = output or default_output(deck)
-    notes = make_notes(deck)
+    notes = make_notes(deck, progress=progress)
     old = read_lock(lock_path)
     retired = {q.id for _, q in deck.questions if q.retired}
     contents = [

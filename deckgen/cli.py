@@ -7,6 +7,8 @@ codes: 1 for an invalid source or a failed build, 2 for a usage error (click's o
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import click
@@ -22,34 +24,55 @@ def main() -> None:
 
 @main.command()
 @click.argument("sources", nargs=-1, required=True, type=SourcePath)
-def validate(sources: tuple[Path, ...]) -> None:
-    """Check question banks and report every problem as FILE:LINE:COL: message.
+@click.option(
+    "--format",
+    "style",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="text: FILE:LINE:COL lines for people; json: one document for tools; "
+    "github: annotations for GitHub Actions.",
+)
+def validate(sources: tuple[Path, ...], style: str) -> None:
+    """Check question banks and report every problem, each at its line.
 
-    Exits 0 when every SOURCE is valid, 1 when any has a problem.
+    Exits 0 when every SOURCE is valid, 1 when any has a problem. The text format prints
+    problems on stderr as FILE:LINE:COL: message and a summary of each valid file on stdout;
+    json and github print only the problems, on stdout.
 
     Example:
 
         deckgen validate questions.yaml
-    """
-    from deckgen.errors import DeckgenError, SourceError
-    from deckgen.model import load_deck
 
-    problems = 0
+        deckgen validate --format github decks/*.yaml
+    """
+    from deckgen.errors import DeckgenError, Problem, SourceError
+    from deckgen.model import load_deck
+    from deckgen.report import format_problems
+
+    problems: list[Problem] = []
     for source in sources:
         try:
             deck = load_deck(source, name=str(source))
         except SourceError as e:
-            problems += len(e.problems)
-            click.echo(str(e), err=True)
+            problems += e.problems
+            if style == "text":
+                click.echo(format_problems(e.problems, style=style), err=True)
         except DeckgenError as e:
             raise click.ClickException(str(e)) from e
         else:
-            click.echo(
-                f"{source}: valid, {_count(deck.question_count, 'question')} "
-                f"in {_count(len(deck.topics), 'topic')}"
-            )
+            if style == "text":
+                _echo(
+                    f"{source}: valid, {_count(deck.question_count, 'question')} "
+                    f"in {_count(len(deck.topics), 'topic')}",
+                    fg="green",
+                )
+    if style == "json" or (style == "github" and problems):
+        click.echo(format_problems(problems, style=style))
     if problems:
-        raise click.ClickException(f"{_count(problems, 'problem')} found")
+        if style == "text":
+            raise click.ClickException(f"{_count(len(problems), 'problem')} found")
+        sys.exit(1)
 
 
 @main.command()
@@ -108,6 +131,7 @@ def build(
             locked=locked,
             allow_note_type_change=allow_note_type_change,
             now=builder.release_time(),
+            progress=_ProgressBar(),
         )
     except SourceError as e:
         click.echo(str(e), err=True)
@@ -118,10 +142,11 @@ def build(
         raise click.ClickException(str(e)) from e
     deck, release = result.deck, result.release
     retired = f", {deck.retired_count} retired" if deck.retired_count else ""
-    click.echo(
+    _echo(
         f"Wrote {result.path}: {_count(deck.question_count, 'note')}{retired}, "
         f"{_count(deck.question_count, 'card')}, {_count(len(deck.topics), 'topic')}, "
-        f"{_size(result.size)}"
+        f"{_size(result.size)}",
+        fg="green",
     )
     if result.lock_written:
         changes = [
@@ -133,12 +158,13 @@ def build(
             changes.append("note type changed")
         click.echo(f"Updated {result.lock_path}" + (f": {', '.join(changes)}" if changes else ""))
     if release.removed:
-        click.echo(
+        _echo(
             f"Warning: {_count(len(release.removed), 'question')} left the source: "
             f"{', '.join(release.removed)}. Anki cannot delete notes, so users who imported an "
             "earlier release keep these cards. To retire a question on purpose, keep it in the "
             "source with 'retired: true'.",
             err=True,
+            fg="yellow",
         )
 
 
@@ -167,6 +193,119 @@ def diff(old: Path, new: Path) -> None:
     except DeckgenError as e:
         raise click.ClickException(str(e)) from e
     click.echo(release_notes(*snapshots), nl=False)
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of the question bank format.
+
+    Editors with a YAML language server complete and check keys with it when the bank's
+    first line names it. The schema checks shape and types; `deckgen validate` checks
+    everything.
+
+    Example:
+
+        deckgen schema > deckgen.schema.json
+    """
+    import json
+
+    from deckgen.schema import json_schema
+
+    click.echo(json.dumps(json_schema(), indent=2))
+
+
+@main.command()
+@click.argument(
+    "path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("questions.yaml"),
+    required=False,
+)
+def init(path: Path) -> None:
+    """Write a starter question bank to PATH (default: questions.yaml).
+
+    The bank has a freshly drawn deck id and two example topics, and validates and builds as
+    it is. The JSON Schema is written beside it as deckgen.schema.json when missing, for
+    editors. An existing file is never overwritten.
+
+    Example:
+
+        deckgen init decks/python.yaml
+    """
+    from deckgen.errors import DeckgenError
+    from deckgen.fileio import write_new_file
+    from deckgen.schema import SCHEMA_FILE, json_schema
+    from deckgen.starter import starter_bank
+
+    try:
+        write_new_file(path, starter_bank(name=path.name))
+        schema_path = path.parent / SCHEMA_FILE
+        if not schema_path.exists():
+            import json
+
+            write_new_file(schema_path, json.dumps(json_schema(), indent=2) + "\n")
+    except DeckgenError as e:
+        raise click.ClickException(str(e)) from e
+    _echo(f"Wrote {path}: check it with 'deckgen validate {path}'", fg="green")
+
+
+@main.command()
+@click.argument("source", type=SourcePath)
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+def stats(source: Path, as_json: bool) -> None:
+    """Count a bank's notes, cards, questions per topic and tags.
+
+    Example:
+
+        deckgen stats questions.yaml --json
+    """
+    import json
+
+    from deckgen.errors import DeckgenError, SourceError
+    from deckgen.model import load_deck
+    from deckgen.stats import deck_stats, format_stats
+
+    try:
+        counts = deck_stats(load_deck(source, name=str(source)))
+    except SourceError as e:
+        click.echo(str(e), err=True)
+        raise click.ClickException(f"{_count(len(e.problems), 'problem')} found") from e
+    except DeckgenError as e:
+        raise click.ClickException(str(e)) from e
+    click.echo(
+        json.dumps(counts, indent=2, ensure_ascii=False) if as_json else format_stats(counts)
+    )
+
+
+class _ProgressBar:
+    """A progress bar on stderr, shown only on a terminal and only for large builds."""
+
+    MIN_QUESTIONS = 5_000
+
+    def __init__(self) -> None:
+        self.bar: click._termui_impl.ProgressBar[int] | None = None
+        self.done = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if total < self.MIN_QUESTIONS or not sys.stderr.isatty():
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(
+                length=total, label="Rendering", file=sys.stderr, color=_color()
+            )
+        self.bar.update(done - self.done)
+        self.done = done
+        if done == total:
+            self.bar.render_finish()
+
+
+def _color() -> bool | None:
+    """No colour when NO_COLOR is set; otherwise click's rule: only on a terminal."""
+    return False if os.environ.get("NO_COLOR") else None
+
+
+def _echo(message: str, *, err: bool = False, fg: str | None = None) -> None:
+    click.echo(click.style(message, fg=fg) if fg else message, err=err, color=_color())
 
 
 def _count(n: int, noun: str) -> str:

@@ -39,3 +39,15 @@ def write_bytes_atomically(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` through :func:`atomic_output`."""
     with atomic_output(path) as tmp:
         tmp.write_bytes(data)
+
+
+def write_new_file(path: Path, text: str) -> None:
+    """Create ``path`` with ``text``; an existing file is an error and stays as it was."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("x", encoding="utf-8") as f:
+            f.write(text)
+    except FileExistsError:
+        raise BuildError(f"{path} already exists; it was left as it was") from None
+    except OSError as e:
+        raise BuildError(f"cannot write {path}: {e.strerror or e}") from e

@@ -16,7 +16,7 @@ import sqlite3
 import sys
 import tempfile
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,15 +113,25 @@ def note_guid(deck_id: int, question_id: str) -> str:
     return str(genanki.guid_for(deck_id, question_id))
 
 
-def make_notes(deck: Deck, *, jobs: int | None = None) -> list[Note]:
-    """Render every question of ``deck`` into a note.
+Progress = Callable[[int, int], None]
+
+
+def make_notes(
+    deck: Deck, *, jobs: int | None = None, progress: Progress | None = None
+) -> list[Note]:
+    """Render every question of ``deck`` into a note, calling ``progress(done, total)`` as
+    slices of questions are done.
 
     Large decks are rendered by ``jobs`` processes (default: one per core); the result is
     the same, note for note, as rendering in this process.
     """
     pairs = list(deck.questions)
     jobs = _jobs(len(pairs)) if jobs is None else jobs
-    fields = _render_in_parallel(pairs, jobs) if jobs > 1 else _render_fields(pairs)
+    fields: list[tuple[str, ...]] = []
+    for chunk in _render_in_parallel(pairs, jobs) if jobs > 1 else _render_here(pairs):
+        fields += chunk
+        if progress is not None:
+            progress(len(fields), len(pairs))
     return [
         Note(q.id, note_guid(deck.id, q.id), note_fields, deck.note_tags(topic, q))
         for (topic, q), note_fields in zip(pairs, fields, strict=True)
@@ -129,6 +139,7 @@ def make_notes(deck: Deck, *, jobs: int | None = None) -> list[Note]:
 
 
 PARALLEL_MIN_QUESTIONS = 2_000
+_SLICE = 1_000
 # Set just before a fork so the workers inherit the questions instead of unpickling them.
 _fork_work: list[tuple[Topic, Question]] = []
 
@@ -158,17 +169,26 @@ def _render_slice(bounds: tuple[int, int]) -> list[tuple[str, ...]]:
     return _render_fields(_fork_work[bounds[0] : bounds[1]])
 
 
-def _render_in_parallel(pairs: list[tuple[Topic, Question]], jobs: int) -> list[tuple[str, ...]]:
+def _slices(count: int, size: int) -> list[tuple[int, int]]:
+    return [(start, min(start + size, count)) for start in range(0, count, size)]
+
+
+def _render_here(pairs: list[tuple[Topic, Question]]) -> Iterator[list[tuple[str, ...]]]:
+    for start, stop in _slices(len(pairs), _SLICE):
+        yield _render_fields(pairs[start:stop])
+
+
+def _render_in_parallel(
+    pairs: list[tuple[Topic, Question]], jobs: int
+) -> Iterator[list[tuple[str, ...]]]:
     global _fork_work
-    size = -(-len(pairs) // (jobs * 4))  # a few slices per process evens out the load
-    bounds = [(start, start + size) for start in range(0, len(pairs), size)]
     _fork_work = pairs
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            slices = pool.map(_render_slice, bounds)
+            # A few slices per process even out the load; imap keeps them in order.
+            yield from pool.imap(_render_slice, _slices(len(pairs), -(-len(pairs) // (jobs * 4))))
     finally:
         _fork_work = []
-    return [fields for chunk in slices for fields in chunk]
 
 
 def note_type() -> genanki.Model:

@@ -1,0 +1,52 @@
+"""A starter question bank for `deckgen init`: valid and buildable as written."""
+
+from __future__ import annotations
+
+import secrets
+
+from deckgen.model import MAX_DECK_ID
+from deckgen.schema import SCHEMA_FILE
+
+# Anki's own ids are milliseconds since 1970; a random id well above them cannot collide.
+_ID_FLOOR = 10**13
+
+STARTER = """\
+# yaml-language-server: $schema={schema}
+# A deckgen question bank. Check it with `deckgen validate {name}` and build it into an
+# Anki package with `deckgen build {name}`. The format is described in deckgen's README.
+deck:
+  name: My Interview Questions
+  id: {deck_id}                  # never change it: it identifies every note in this deck
+  description: Questions I want to remember, with *Markdown* and `code`.
+  tags: [interview]
+topics:
+  - name: Python Basics
+    questions:
+      - id: list-vs-tuple           # never change it either: it keeps each card's history
+        question: How does a `list` differ from a `tuple`?
+        answer: |
+          A list is **mutable**; a tuple is **immutable**, so it can be a dict key.
+
+          ```python
+          point = (1, 2)
+          point[0] = 5  # TypeError
+          ```
+        how_to_answer: Lead with mutability, then say why it matters.
+        example_answer: |
+          "Lists can change after creation and tuples can't, which makes tuples hashable."
+  - name: HTTP
+    tag: http
+    questions:
+      - id: put-vs-patch
+        question: What is the difference between `PUT` and `PATCH`?
+        answer: |
+          - `PUT` replaces the whole resource and is idempotent.
+          - `PATCH` applies a partial change.
+        tags: [rest]
+"""
+
+
+def starter_bank(*, name: str) -> str:
+    """The text of a starter bank with a freshly drawn deck id; ``name`` is its file name."""
+    deck_id = _ID_FLOOR + secrets.randbelow(MAX_DECK_ID - _ID_FLOOR)
+    return STARTER.format(schema=SCHEMA_FILE, name=name, deck_id=deck_id)
