@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from click.testing import CliRunner
 from conftest import INVALID, SMALL
 
 from deckgen.cli import main
+from deckgen.model import load_deck
 
 
 @pytest.fixture
@@ -223,7 +225,9 @@ class TestDiff:
 
 
 class TestHelp:
-    @pytest.mark.parametrize("command", [[], ["validate"], ["build"], ["diff"]])
+    @pytest.mark.parametrize(
+        "command", [[], ["validate"], ["build"], ["diff"], ["init"], ["stats"], ["schema"]]
+    )
     def test_every_command_has_help_with_example(
         self, runner: CliRunner, command: list[str]
     ) -> None:
@@ -262,3 +266,121 @@ class TestHelp:
             0,
             f"{SMALL}: valid, 3 questions in 2 topics\n",
         )
+
+
+class TestFormats:
+    def test_github_format(self, runner: CliRunner) -> None:
+        """--format github prints one ::error annotation per problem, at its line; exit 1."""
+        source = INVALID / "duplicate-key.yaml"
+        result = runner.invoke(main, ["validate", "--format", "github", str(source)])
+        assert (result.exit_code, result.stdout, result.stderr) == (
+            1,
+            f"::error file={source},line=10,col=9,title=DG101 duplicate-key"
+            "::duplicate key 'answer' (first on line 9)\n",
+            "",
+        )
+
+    def test_json_format(self, runner: CliRunner) -> None:
+        """--format json prints one parseable document listing every problem."""
+        bad = INVALID / "missing-keys.yaml"
+        result = runner.invoke(main, ["validate", "--format", "json", str(bad), str(SMALL)])
+        assert result.exit_code == 1
+        problems = json.loads(result.stdout)
+        assert [(p["line"], p["code"]) for p in problems] == [
+            (2, "DG103"),
+            (6, "DG103"),
+            (8, "DG103"),
+            (10, "DG103"),
+        ]
+
+    def test_json_format_valid(self, runner: CliRunner) -> None:
+        """A valid source gives an empty list and exit 0."""
+        result = runner.invoke(main, ["validate", "--format", "json", str(SMALL)])
+        assert (result.exit_code, json.loads(result.stdout)) == (0, [])
+
+    def test_unknown_format_is_a_usage_error(self, runner: CliRunner) -> None:
+        """An unknown format exits 2."""
+        result = runner.invoke(main, ["validate", "--format", "xml", str(SMALL)])
+        assert result.exit_code == 2
+
+
+class TestInit:
+    def test_starter_bank_builds(
+        self, runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """`deckgen init` in an empty folder writes a bank that validates and builds."""
+        monkeypatch.chdir(tmp_path)
+        result = runner.invoke(main, ["init"])
+        assert result.exit_code == 0, result.output
+        assert sorted(p.name for p in tmp_path.iterdir()) == [
+            "deckgen.schema.json",
+            "questions.yaml",
+        ]
+        assert runner.invoke(main, ["validate", "questions.yaml"]).exit_code == 0
+        built = runner.invoke(main, ["build", "questions.yaml"])
+        assert built.exit_code == 0, built.output
+        assert (tmp_path / "dist" / "my-interview-questions.apkg").is_file()
+
+    def test_fresh_deck_ids(self, runner: CliRunner, tmp_path: Path) -> None:
+        """Two starter banks get different deck ids."""
+        for name in ("a.yaml", "b.yaml"):
+            assert runner.invoke(main, ["init", str(tmp_path / name)]).exit_code == 0
+        ids = {load_deck(tmp_path / name).id for name in ("a.yaml", "b.yaml")}
+        assert len(ids) == 2
+
+    def test_never_overwrites(self, runner: CliRunner, tmp_path: Path) -> None:
+        """An existing file is left alone and the command fails."""
+        path = tmp_path / "questions.yaml"
+        path.write_text("mine")
+        result = runner.invoke(main, ["init", str(path)])
+        assert (result.exit_code, result.stderr) == (
+            1,
+            f"Error: {path} already exists; it was left as it was\n",
+        )
+        assert path.read_text() == "mine"
+
+
+class TestStatsAndSchema:
+    def test_stats_text(self, runner: CliRunner) -> None:
+        """stats counts notes, cards and questions per topic."""
+        result = runner.invoke(main, ["stats", str(SMALL)])
+        assert result.exit_code == 0
+        assert result.stdout.startswith("Interview::Python Basics: 3 notes, 3 cards, 2 topics\n")
+        assert "  Data Types        2  interview-python-basics::data-types\n" in result.stdout
+
+    def test_stats_json(self, runner: CliRunner) -> None:
+        """stats --json gives the same counts as JSON."""
+        result = runner.invoke(main, ["stats", "--json", str(SMALL)])
+        counts = json.loads(result.stdout)
+        assert (counts["notes"], counts["cards"], counts["retired"]) == (3, 3, 0)
+        assert [t["questions"] for t in counts["topics"]] == [2, 1]
+        assert counts["tags"]["python"] == 3
+
+    def test_schema(self, runner: CliRunner) -> None:
+        """schema prints the JSON Schema."""
+        result = runner.invoke(main, ["schema"])
+        assert json.loads(result.stdout)["title"] == "deckgen question bank"
+
+
+class TestTerminal:
+    def test_no_color(self, runner: CliRunner) -> None:
+        """NO_COLOR keeps escape codes out even when colour is forced on a terminal."""
+        coloured = runner.invoke(main, ["validate", str(SMALL)], color=True)
+        plain = runner.invoke(main, ["validate", str(SMALL)], color=True, env={"NO_COLOR": "1"})
+        assert "\x1b[" in coloured.stdout
+        assert "\x1b[" not in plain.stdout
+
+    def test_progress_bar_only_on_a_terminal(
+        self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """The progress bar shows for large builds on a terminal, and only there."""
+        from deckgen.cli import _ProgressBar
+
+        _ProgressBar()(10_000, 10_000)
+        monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+        _ProgressBar()(10, 10)
+        assert capsys.readouterr().err == ""
+        bar = _ProgressBar()
+        bar(5_000, 10_000)
+        bar(10_000, 10_000)
+        assert "Rendering" in capsys.readouterr().err
