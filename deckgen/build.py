@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from deckgen.checker import load_deck
 from deckgen.errors import DeckgenError, LockError, NoteTypeChangeError
 from deckgen.fileio import write_bytes_atomically
 from deckgen.lock import (
@@ -22,7 +23,7 @@ from deckgen.lock import (
     plan_release,
     read_lock,
 )
-from deckgen.model import Deck, load_deck
+from deckgen.model import Deck
 from deckgen.package import Progress, make_notes, note_type_state, write_package
 
 

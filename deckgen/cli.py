@@ -2,13 +2,17 @@
 
 Everything heavy (PyYAML, genanki, Markdown, Pygments) is imported inside the commands, so
 ``deckgen --help`` starts fast. This is the one place where errors become messages and exit
-codes: 1 for an invalid source or a failed build, 2 for a usage error (click's own).
+codes (see _error_boundary): 1 for an invalid source or a failed build, 2 for a usage error
+(click's own).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -46,8 +50,8 @@ def validate(sources: tuple[Path, ...], style: str) -> None:
 
         deckgen validate --format github decks/*.yaml
     """
+    from deckgen.checker import load_deck
     from deckgen.errors import DeckgenError, Problem, SourceError
-    from deckgen.model import load_deck
     from deckgen.report import format_problems
 
     problems: list[Problem] = []
@@ -120,9 +124,8 @@ def build(
         SOURCE_DATE_EPOCH=$(git log -1 --format=%ct) deckgen build --locked questions.yaml
     """
     from deckgen import build as builder
-    from deckgen.errors import DeckgenError, SourceError
 
-    try:
+    with _error_boundary(nothing_written=True):
         result = builder.build(
             source,
             output=output,
@@ -133,13 +136,6 @@ def build(
             now=builder.release_time(),
             progress=_ProgressBar(),
         )
-    except SourceError as e:
-        click.echo(str(e), err=True)
-        raise click.ClickException(
-            f"{_count(len(e.problems), 'problem')} found; nothing was written"
-        ) from e
-    except DeckgenError as e:
-        raise click.ClickException(str(e)) from e
     deck, release = result.deck, result.release
     retired = f", {deck.retired_count} retired" if deck.retired_count else ""
     _echo(
@@ -183,15 +179,9 @@ def diff(old: Path, new: Path) -> None:
         deckgen diff previous-release.apkg questions.yaml > RELEASE_NOTES.md
     """
     from deckgen.diff import load_snapshot, release_notes
-    from deckgen.errors import DeckgenError, SourceError
 
-    try:
+    with _error_boundary():
         snapshots = [load_snapshot(path) for path in (old, new)]
-    except SourceError as e:
-        click.echo(str(e), err=True)
-        raise click.ClickException(f"{_count(len(e.problems), 'problem')} found") from e
-    except DeckgenError as e:
-        raise click.ClickException(str(e)) from e
     click.echo(release_notes(*snapshots), nl=False)
 
 
@@ -207,8 +197,6 @@ def schema() -> None:
 
         deckgen schema > deckgen.schema.json
     """
-    import json
-
     from deckgen.schema import json_schema
 
     click.echo(json.dumps(json_schema(), indent=2))
@@ -232,20 +220,15 @@ def init(path: Path) -> None:
 
         deckgen init decks/python.yaml
     """
-    from deckgen.errors import DeckgenError
     from deckgen.fileio import write_new_file
     from deckgen.schema import SCHEMA_FILE, json_schema
     from deckgen.starter import starter_bank
 
-    try:
+    with _error_boundary():
         write_new_file(path, starter_bank(name=path.name))
         schema_path = path.parent / SCHEMA_FILE
         if not schema_path.exists():
-            import json
-
             write_new_file(schema_path, json.dumps(json_schema(), indent=2) + "\n")
-    except DeckgenError as e:
-        raise click.ClickException(str(e)) from e
     _echo(f"Wrote {path}: check it with 'deckgen validate {path}'", fg="green")
 
 
@@ -259,22 +242,30 @@ def stats(source: Path, as_json: bool) -> None:
 
         deckgen stats questions.yaml --json
     """
-    import json
-
-    from deckgen.errors import DeckgenError, SourceError
-    from deckgen.model import load_deck
+    from deckgen.checker import load_deck
     from deckgen.stats import deck_stats, format_stats
 
-    try:
+    with _error_boundary():
         counts = deck_stats(load_deck(source, name=str(source)))
-    except SourceError as e:
-        click.echo(str(e), err=True)
-        raise click.ClickException(f"{_count(len(e.problems), 'problem')} found") from e
-    except DeckgenError as e:
-        raise click.ClickException(str(e)) from e
     click.echo(
         json.dumps(counts, indent=2, ensure_ascii=False) if as_json else format_stats(counts)
     )
+
+
+@contextmanager
+def _error_boundary(*, nothing_written: bool = False) -> Iterator[None]:
+    """Turn deckgen's errors into messages and exit 1: every located problem on its own
+    line, then one 'Error: ...' line."""
+    from deckgen.errors import DeckgenError, SourceError
+
+    try:
+        yield
+    except SourceError as e:
+        click.echo(str(e), err=True)
+        tail = "; nothing was written" if nothing_written else ""
+        raise click.ClickException(f"{_count(len(e.problems), 'problem')} found{tail}") from e
+    except DeckgenError as e:
+        raise click.ClickException(str(e)) from e
 
 
 class _ProgressBar:

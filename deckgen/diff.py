@@ -16,9 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from deckgen.checker import load_deck
 from deckgen.errors import DeckgenError
 from deckgen.lock import NoteTypeState
-from deckgen.model import RETIRED_TAG, load_deck, slugify
+from deckgen.model import RETIRED_TAG, slugify
 from deckgen.package import FIELDS, NOTE_TYPE_ID, make_notes, note_type_state, style_hash
 
 _TAG_RE = re.compile(r"<[^>]+>")

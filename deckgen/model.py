@@ -1,27 +1,16 @@
-"""The source format: YAML nodes to a validated, frozen deck, or every problem found at once.
+"""The source format: the frozen types a bank becomes, and the declaration of its keys.
 
-The format is declared once, as :data:`ROOT`, :data:`DECK`, :data:`TOPIC` and :data:`QUESTION`;
-the checker walks the node tree against those declarations, so it only ever descends where the
-format expects something, and visits each list and mapping once, however the YAML graph is
-shared through aliases.
+The format is declared once, as :data:`ROOT`, :data:`DECK`, :data:`TOPIC` and
+:data:`QUESTION`. :mod:`deckgen.checker` walks YAML nodes against these declarations and
+:mod:`deckgen.schema` turns them into a JSON Schema, so the two cannot drift apart.
 """
 
 from __future__ import annotations
 
-import difflib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
-from pathlib import Path
-from typing import TypeVar
-
-import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-
-from deckgen import errors
-from deckgen.errors import Code, Problem, SourceError
-from deckgen.source import load_source
 
 
 @dataclass(frozen=True)
@@ -112,6 +101,8 @@ class Key:
 # or control character, and no empty part between '::' separators.
 TAG_PATTERN = r"^(?!::)(?!.*::$)(?!.*::::)[^\s\x00-\x1f\x7f]+$"
 
+QUESTION_ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+
 ROOT = (
     Key("deck", Kind.DECK, True, "The deck: its name, id, description and tags."),
     Key("topics", Kind.TOPICS, True, "The topics, each with its questions."),
@@ -139,7 +130,7 @@ QUESTION = (
         Kind.TEXT,
         True,
         "Stable id, unique in the deck: lowercase letters, digits, '-'.",
-        pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+        pattern=QUESTION_ID_PATTERN,
     ),
     Key("question", Kind.MARKDOWN, True, "The front of the card."),
     Key("answer", Kind.MARKDOWN, True, "The answer, on the back of the card."),
@@ -157,22 +148,9 @@ QUESTION = (
 
 MIN_DECK_ID, MAX_DECK_ID = 2, 2**63 - 1
 RETIRED_TAG = "retired"
-_ID_RE = re.compile(next(k.pattern for k in QUESTION if k.name == "id") or "")
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _SLUG_STRIP_RE = re.compile(r"\W+")
 _NORMALISE_RE = re.compile(r"[\W_]+")
-_TAG = "tag:yaml.org,2002:"
-_KIND_NAMES = {
-    f"{_TAG}str": "text",
-    f"{_TAG}int": "an integer",
-    f"{_TAG}float": "a number",
-    f"{_TAG}bool": "a boolean",
-    f"{_TAG}null": "nothing",
-    f"{_TAG}timestamp": "a date",
-    f"{_TAG}seq": "a list",
-    f"{_TAG}map": "a mapping",
-}
-_T = TypeVar("_T")
 
 
 def slugify(text: str) -> str:
@@ -181,29 +159,13 @@ def slugify(text: str) -> str:
     return _SLUG_STRIP_RE.sub("-", text.casefold()).replace("_", "-").strip("-")
 
 
-def validate(root: Node, *, file: str) -> Deck:
-    """Check a composed source against the format; raise :class:`SourceError` with every
-    problem found, or return the deck."""
-    checker = _Checker(file)
-    deck = checker.root(root)
-    if checker.problems or deck is None:
-        raise SourceError(checker.problems)
-    return deck
-
-
-def load_deck(path: Path, *, name: str | None = None) -> Deck:
-    """Read, compose and validate one source file; ``name`` is how problems name the file."""
-    shown = str(path) if name is None else name
-    return validate(load_source(path, name=shown), file=shown)
-
-
 def tag_problem(tag: str) -> str | None:
     """Why Anki would not store ``tag`` as written, or ``None`` if it would."""
     if not tag:
         return "tags must not be empty"
     if any(c.isspace() for c in tag):
         return f"tag {tag!r} contains whitespace, which Anki uses to separate tags"
-    if _CONTROL_RE.search(tag):
+    if CONTROL_RE.search(tag):
         return f"tag {tag!r} contains a control character"
     if "" in tag.split("::"):
         return f"tag {tag!r} has an empty part between '::' separators"
@@ -212,7 +174,7 @@ def tag_problem(tag: str) -> str | None:
 
 def deck_name_problem(name: str) -> str | None:
     """Why Anki would change the deck name ``name`` on import, or ``None``."""
-    if _CONTROL_RE.search(name):
+    if CONTROL_RE.search(name):
         return f"deck name {name!r} contains a control character"
     for part in name.split("::"):
         if not part.strip(" \t\n:"):
@@ -229,315 +191,6 @@ def normalise_question(text: str) -> str:
     """The form in which two questions count as the same: case, spacing and punctuation
     folded away."""
     return " ".join(_NORMALISE_RE.sub(" ", text.casefold()).split())
-
-
-class _Checker:
-    """Walks the node tree against the format, collecting problems as it goes."""
-
-    def __init__(self, file: str) -> None:
-        self.file = file
-        self.problems: list[Problem] = []
-        self.question_ids: dict[str, Node] = {}
-        self.question_texts: dict[str, Node] = {}
-        self.topic_names: dict[str, Node] = {}
-        self.topic_tags: dict[str, Node] = {}
-        self.collections: set[int] = set()
-
-    def report(self, node: Node, message: str, code: Code) -> None:
-        mark = node.start_mark
-        self.problems.append(Problem(self.file, mark.line + 1, mark.column + 1, message, code))
-
-    def root(self, node: Node) -> Deck | None:
-        keys = self.mapping(node, ROOT, "the file")
-        if keys is None:
-            return None
-        deck = self.optional(keys.get("deck"), self.deck)
-        topics = self.optional(keys.get("topics"), self.topics)
-        if deck is None or topics is None:
-            return None
-        name, deck_id, description, tags = deck
-        return Deck(name, deck_id, description, tags, topics)
-
-    def deck(self, node: Node) -> tuple[str, int, str | None, tuple[str, ...]] | None:
-        keys = self.mapping(node, DECK, "'deck'")
-        if keys is None:
-            return None
-        name = self.optional(keys.get("name"), self.deck_name)
-        deck_id = self.optional(keys.get("id"), self.deck_id)
-        description = self.optional(keys.get("description"), self.optional_text)
-        tags = self.optional(keys.get("tags"), self.tags) or ()
-        if name is None or deck_id is None:
-            return None
-        return name, deck_id, description, tags
-
-    def deck_name(self, node: Node) -> str | None:
-        name = self.text(node, "deck name")
-        if name is not None and (problem := deck_name_problem(name)):
-            self.report(node, problem, errors.DECK_NAME)
-            return None
-        return name
-
-    def deck_id(self, node: Node) -> int | None:
-        if self.kind(node) != "an integer":
-            self.wrong_type(node, "deck id", "an integer")
-            return None
-        assert isinstance(node, ScalarNode)
-        value = int(yaml.constructor.SafeConstructor().construct_yaml_int(node))
-        if not MIN_DECK_ID <= value <= MAX_DECK_ID:
-            self.report(
-                node,
-                f"deck id must be between {MIN_DECK_ID} and {MAX_DECK_ID}, not {value}",
-                errors.DECK_ID,
-            )
-            return None
-        return value
-
-    def topics(self, node: Node) -> tuple[Topic, ...] | None:
-        items = self.sequence(node, "'topics'", "a list of topics")
-        if items is None:
-            return None
-        if not items:
-            self.report(
-                node, "'topics' is empty: a deck needs at least one topic", errors.EMPTY_LIST
-            )
-        topics = [self.topic(item) for item in items]
-        return tuple(t for t in topics if t is not None)
-
-    def topic(self, node: Node) -> Topic | None:
-        keys = self.mapping(node, TOPIC, "topic")
-        if keys is None:
-            return None
-        name = self.optional(keys.get("name"), lambda n: self.text(n, "topic name"))
-        tag = self.optional(keys.get("tag"), self.tag)
-        if name is not None:
-            line = self.earlier_line(self.topic_names, name.casefold(), keys["name"])
-            if line is not None:
-                self.report(
-                    keys["name"],
-                    f"duplicate topic {name!r} (first on line {line})",
-                    errors.DUPLICATE_TOPIC,
-                )
-            elif "tag" not in keys:
-                tag = slugify(name) or None
-                if tag is None:
-                    self.report(
-                        keys["name"],
-                        f"no tag can be derived from {name!r}: add a 'tag'",
-                        errors.TAG,
-                    )
-        if tag is not None:
-            where = keys.get("tag", keys["name"])
-            line = self.earlier_line(self.topic_tags, tag.casefold(), where)
-            if line is not None:
-                self.report(
-                    where,
-                    f"topic tag {tag!r} is already used by the topic on line {line}",
-                    errors.DUPLICATE_TOPIC_TAG,
-                )
-        questions = self.optional(keys.get("questions"), self.questions)
-        if name is None or tag is None or questions is None:
-            return None
-        return Topic(name, tag, questions)
-
-    def questions(self, node: Node) -> tuple[Question, ...] | None:
-        items = self.sequence(node, "'questions'", "a list of questions")
-        if items is None:
-            return None
-        if not items:
-            self.report(
-                node, "'questions' is empty: a topic needs at least one question", errors.EMPTY_LIST
-            )
-        questions = [self.question(item) for item in items]
-        return tuple(q for q in questions if q is not None)
-
-    def question(self, node: Node) -> Question | None:
-        keys = self.mapping(node, QUESTION, "question")
-        if keys is None:
-            return None
-        qid = self.optional(keys.get("id"), self.question_id)
-        text = self.optional(keys.get("question"), lambda n: self.text(n, "question"))
-        if text is not None:
-            line = self.earlier_line(
-                self.question_texts, normalise_question(text), keys["question"]
-            )
-            if line is not None:
-                self.report(
-                    keys["question"],
-                    f"duplicate question: also asked on line {line}",
-                    errors.DUPLICATE_QUESTION,
-                )
-        answer = self.optional(keys.get("answer"), lambda n: self.text(n, "answer"))
-        how = self.optional(keys.get("how_to_answer"), self.optional_text)
-        example = self.optional(keys.get("example_answer"), self.optional_text)
-        tags = self.optional(keys.get("tags"), self.tags) or ()
-        retired = self.optional(keys.get("retired"), self.boolean) or False
-        if qid is None or text is None or answer is None:
-            return None
-        return Question(qid, text, answer, how, example, tags, retired)
-
-    def boolean(self, node: Node) -> bool | None:
-        if self.kind(node) != "a boolean":
-            self.wrong_type(node, "this value", "true or false")
-            return None
-        return node.value.lower() in ("true", "yes", "on")
-
-    def question_id(self, node: Node) -> str | None:
-        qid = self.text(node, "question id")
-        if qid is None:
-            return None
-        if not _ID_RE.match(qid):
-            hint = slugify(qid)
-            suggestion = f", such as {hint!r}" if hint else ""
-            self.report(
-                node,
-                f"question id {qid!r} must be a lowercase slug of a-z, 0-9 and single "
-                f"hyphens{suggestion}",
-                errors.QUESTION_ID,
-            )
-            return None
-        if (line := self.earlier_line(self.question_ids, qid, node)) is not None:
-            self.report(
-                node, f"duplicate question id {qid!r} (first on line {line})", errors.DUPLICATE_ID
-            )
-        return qid
-
-    def tags(self, node: Node) -> tuple[str, ...] | None:
-        items = self.sequence(node, "'tags'", "a list of tags, such as [tag-one, tag-two]")
-        if items is None:
-            return None
-        tags = [self.tag(item) for item in items]
-        return tuple(t for t in tags if t is not None)
-
-    def tag(self, node: Node) -> str | None:
-        tag = self.text(node, "tag")
-        if tag is not None and (problem := tag_problem(tag)):
-            self.report(node, problem, errors.TAG)
-            return None
-        return tag
-
-    def optional_text(self, node: Node) -> str | None:
-        """Text that may be left out; an empty value counts as left out."""
-        if self.kind(node) == "nothing":
-            return None
-        text = self.text(node, "this value", blank_ok=True)
-        return text if text and text.strip() else None
-
-    def text(self, node: Node, what: str, *, blank_ok: bool = False) -> str | None:
-        kind = self.kind(node)
-        if kind is None:
-            return None
-        if kind != "text":
-            if kind == "nothing":
-                self.report(node, f"{what} is empty", errors.BLANK)
-            else:
-                self.wrong_type(node, what, "text")
-            return None
-        assert isinstance(node.value, str)
-        value: str = node.value
-        if not blank_ok and not value.strip():
-            self.report(node, f"{what} is blank", errors.BLANK)
-            return None
-        if control := _CONTROL_RE.search(value):
-            code = ord(control.group())
-            self.report(
-                node, f"{what} contains control character U+{code:04X}", errors.CONTROL_CHARACTER
-            )
-            return None
-        return value
-
-    def mapping(self, node: Node, keys: tuple[Key, ...], what: str) -> dict[str, Node] | None:
-        """The values of a mapping by key, after reporting duplicate, unknown and missing keys."""
-        if self.kind(node) != "a mapping":
-            self.wrong_type(node, what, "a mapping")
-            return None
-        assert isinstance(node, MappingNode)
-        if not self.first_walk(node, "mapping"):
-            return None
-        known = {key.name for key in keys}
-        first: dict[str, Node] = {}
-        values: dict[str, Node] = {}
-        for key_node, value_node in node.value:
-            if key_node.tag == f"{_TAG}merge":
-                self.report(key_node, "merge keys ('<<') are not supported", errors.ALIAS)
-                continue
-            if self.kind(key_node) != "text":
-                self.wrong_type(key_node, "a key", "text")
-                continue
-            name = key_node.value
-            if (line := self.earlier_line(first, name, key_node)) is not None:
-                self.report(
-                    key_node, f"duplicate key {name!r} (first on line {line})", errors.DUPLICATE_KEY
-                )
-                continue
-            if name not in known:
-                self.report(
-                    key_node,
-                    f"unknown key {name!r} in {what}{_did_you_mean(name, known)}",
-                    errors.UNKNOWN_KEY,
-                )
-                continue
-            values[name] = value_node
-        for key in keys:
-            if key.required and key.name not in first:
-                self.report(
-                    node, f"{what} is missing required key {key.name!r}", errors.MISSING_KEY
-                )
-        return values
-
-    def sequence(self, node: Node, what: str, expected: str) -> list[Node] | None:
-        if self.kind(node) != "a list":
-            self.wrong_type(node, what, expected)
-            return None
-        assert isinstance(node, SequenceNode)
-        if not self.first_walk(node, "list"):
-            return None
-        return list(node.value)
-
-    def first_walk(self, node: Node, what: str) -> bool:
-        """Walk each list and mapping once: an alias (``*name``) of one would multiply the
-        work ("billion laughs"), so it is refused; aliases of plain values are fine."""
-        if id(node) in self.collections:
-            self.report(
-                node,
-                f"this {what} is reused through an alias; only text may be aliased",
-                errors.ALIAS,
-            )
-            return False
-        self.collections.add(id(node))
-        return True
-
-    def kind(self, node: Node) -> str | None:
-        """What a node holds, in words; reports and returns ``None`` for a foreign YAML tag."""
-        kind = _KIND_NAMES.get(node.tag)
-        if kind is None:
-            tag = node.tag.replace(_TAG, "!!")
-            self.report(node, f"YAML tag {tag!r} is not allowed", errors.YAML_TAG)
-        return kind
-
-    def wrong_type(self, node: Node, what: str, expected: str) -> None:
-        kind = _KIND_NAMES.get(node.tag)
-        if kind is None:
-            return  # kind() has reported the foreign tag already
-        hint = " (put it in quotes)" if expected == "text" and isinstance(node, ScalarNode) else ""
-        self.report(node, f"{what} must be {expected}, not {kind}{hint}", errors.WRONG_TYPE)
-
-    def earlier_line(self, seen: dict[str, Node], key: str, node: Node) -> int | None:
-        """Remember where ``key`` first stood; for a later occurrence, return that first line."""
-        earlier = seen.setdefault(key, node)
-        return None if earlier is node else earlier.start_mark.line + 1
-
-    @staticmethod
-    def optional(node: Node | None, check: Callable[[Node], _T | None]) -> _T | None:
-        return None if node is None else check(node)
-
-
-def _did_you_mean(name: str, known: set[str]) -> str:
-    folded = {k.casefold().replace("-", "_"): k for k in known}
-    match = folded.get(name.casefold().replace("-", "_").replace(" ", "_"))
-    if match is None:
-        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
-        match = close[0] if close else None
-    return f" (did you mean {match!r}?)" if match else ""
 
 
 def _unique_casefolded(tags: tuple[str, ...]) -> tuple[str, ...]:

@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 from conftest import INVALID, SMALL
 
+from deckgen.checker import load_deck
 from deckgen.cli import main
-from deckgen.model import load_deck
 
 
 @pytest.fixture

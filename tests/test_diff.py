@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from conftest import build_apkg
 
+from deckgen.checker import load_deck
 from deckgen.diff import load_snapshot, release_notes
 from deckgen.errors import DeckgenError
-from deckgen.model import load_deck
 
 
 def edit(source: Path, *replacements: tuple[str, str], append: str = "") -> Path:

@@ -11,7 +11,8 @@ from anki.collection import Collection
 from conftest import SMALL, ImportPackage, build_apkg
 
 from deckgen import package
-from deckgen.model import Deck, load_deck
+from deckgen.checker import load_deck
+from deckgen.model import Deck
 
 T1 = 1_700_000_000
 

@@ -9,7 +9,8 @@ import sys
 import pytest
 from conftest import ROOT
 
-from deckgen.model import Deck, load_deck
+from deckgen.checker import load_deck
+from deckgen.model import Deck
 from deckgen.package import make_notes
 from deckgen.render import _MARKDOWN_SYNTAX_RE, Renderer
 

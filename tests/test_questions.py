@@ -10,7 +10,8 @@ from anki.collection import Collection
 from conftest import ROOT, ImportPackage, build_apkg
 
 from deckgen.build import build
-from deckgen.model import Deck, load_deck
+from deckgen.checker import load_deck
+from deckgen.model import Deck
 
 QUESTIONS = ROOT / "questions.yaml"
 SEED_QUESTIONS = 24

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import INVALID
 
+from deckgen.checker import load_deck
 from deckgen.errors import BLANK, CODES, Problem, SourceError
-from deckgen.model import load_deck
 from deckgen.report import format_problems, github_annotation
 
 PROBLEM = Problem("decks/a,b.yaml", 3, 7, "answer is blank: 100% sure\nreally", BLANK)
