@@ -95,6 +95,7 @@ blockquote { margin: 0.5em 0; padding-left: 0.8em; border-left: 3px solid #d0d7d
 .nightMode hr#answer, .night_mode hr#answer { border-top-color: #3d444d; }
 .nightMode a, .night_mode a { color: #4493f8; }
 .nightMode th, .night_mode th, .nightMode td, .night_mode td { border-color: #3d444d; }
+.nightMode pre.highlight, .night_mode pre.highlight { border: 1px solid #3d444d; }
 """
 
 
