@@ -80,9 +80,37 @@ def build(
     ``progress(done, total)`` is called as questions are rendered.
     """
     with _cyclic_gc_paused():
-        return _build(
-            source, output, name, lock_path, locked, allow_note_type_change, now, progress
+        deck = load_deck(source, name=name)
+        lock_path = lock_path or lock_path_for(source)
+        output = output or default_output(deck)
+        notes = make_notes(deck, progress=progress)
+        old = read_lock(lock_path)
+        retired = {q.id for _, q in deck.questions if q.retired}
+        contents = [
+            NoteContent(
+                n.question_id, n.guid, content_hash(n.fields, n.tags), n.question_id in retired
+            )
+            for n in notes
+        ]
+        release = plan_release(old, contents, note_type_state(), now=now)
+        if locked:
+            _check_locked(release, lock_path, exists=old is not None)
+        if old is not None and release.structure_changed and not allow_note_type_change:
+            raise NoteTypeChangeError(
+                _structure_message(old.note_type, release.lock.note_type, lock_path)
+            )
+        size = write_package(
+            deck,
+            notes,
+            output,
+            mods={qid: note.mod for qid, note in release.lock.notes.items()},
+            note_type_mod=release.lock.note_type.mod,
         )
+        lock_written = old != release.lock
+        if lock_written:
+            text = format_lock(release.lock, source_name=source.name)
+            write_bytes_atomically(lock_path, text.encode())
+        return BuildResult(output, size, lock_path, lock_written, deck, release)
 
 
 @contextmanager
@@ -98,47 +126,6 @@ def _cyclic_gc_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-
-
-def _build(
-    source: Path,
-    output: Path | None,
-    name: str | None,
-    lock_path: Path | None,
-    locked: bool,
-    allow_note_type_change: bool,
-    now: int,
-    progress: Progress | None,
-) -> BuildResult:
-    deck = load_deck(source, name=name)
-    lock_path = lock_path or lock_path_for(source)
-    output = output or default_output(deck)
-    notes = make_notes(deck, progress=progress)
-    old = read_lock(lock_path)
-    retired = {q.id for _, q in deck.questions if q.retired}
-    contents = [
-        NoteContent(n.question_id, n.guid, content_hash(n.fields, n.tags), n.question_id in retired)
-        for n in notes
-    ]
-    release = plan_release(old, contents, note_type_state(), now=now)
-    if locked:
-        _check_locked(release, lock_path, exists=old is not None)
-    if old is not None and release.structure_changed and not allow_note_type_change:
-        raise NoteTypeChangeError(
-            _structure_message(old.note_type, release.lock.note_type, lock_path)
-        )
-    size = write_package(
-        deck,
-        notes,
-        output,
-        mods={qid: note.mod for qid, note in release.lock.notes.items()},
-        note_type_mod=release.lock.note_type.mod,
-    )
-    lock_written = old != release.lock
-    if lock_written:
-        text = format_lock(release.lock, source_name=source.name)
-        write_bytes_atomically(lock_path, text.encode())
-    return BuildResult(output, size, lock_path, lock_written, deck, release)
 
 
 def _check_locked(release: Release, lock_path: Path, *, exists: bool) -> None:

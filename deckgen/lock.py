@@ -89,10 +89,6 @@ class Release:
             or self.structure_changed
         )
 
-    def mod(self, question_id: str) -> int:
-        """The modification time a note is written with."""
-        return self.lock.notes[question_id].mod
-
 
 def content_hash(fields: Sequence[str], tags: Sequence[str]) -> str:
     """A short, stable hash of what Anki stores for a note: its fields and its tags."""
