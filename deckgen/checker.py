@@ -131,15 +131,7 @@ class _Checker:
         return value
 
     def topics(self, node: Node) -> tuple[Topic, ...] | None:
-        items = self.sequence(node, "'topics'", "a list of topics")
-        if items is None:
-            return None
-        if not items:
-            self.report(
-                node, "'topics' is empty: a deck needs at least one topic", errors.EMPTY_LIST
-            )
-        topics = [self.topic(item) for item in items]
-        return tuple(t for t in topics if t is not None)
+        return self.non_empty_list(node, "'topics'", "topic", "a deck", self.topic)
 
     def topic(self, node: Node) -> Topic | None:
         keys = self.mapping(node, TOPIC, "topic")
@@ -178,15 +170,21 @@ class _Checker:
         return Topic(name, tag, questions)
 
     def questions(self, node: Node) -> tuple[Question, ...] | None:
-        items = self.sequence(node, "'questions'", "a list of questions")
+        return self.non_empty_list(node, "'questions'", "question", "a topic", self.question)
+
+    def non_empty_list(
+        self, node: Node, what: str, item: str, owner: str, check: Callable[[Node], _T | None]
+    ) -> tuple[_T, ...] | None:
+        """A list of at least one item, each checked; items with problems are left out."""
+        items = self.sequence(node, what, f"a list of {item}s")
         if items is None:
             return None
         if not items:
             self.report(
-                node, "'questions' is empty: a topic needs at least one question", errors.EMPTY_LIST
+                node, f"{what} is empty: {owner} needs at least one {item}", errors.EMPTY_LIST
             )
-        questions = [self.question(item) for item in items]
-        return tuple(q for q in questions if q is not None)
+        checked = [check(i) for i in items]
+        return tuple(c for c in checked if c is not None)
 
     def question(self, node: Node) -> Question | None:
         keys = self.mapping(node, QUESTION, "question")

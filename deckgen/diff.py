@@ -19,7 +19,7 @@ from pathlib import Path
 from deckgen.checker import load_deck
 from deckgen.errors import DeckgenError
 from deckgen.lock import NoteTypeState
-from deckgen.model import RETIRED_TAG, slugify
+from deckgen.model import RETIRED_TAG, deck_slug
 from deckgen.package import FIELDS, NOTE_TYPE_ID, make_notes, note_type_state, style_hash
 
 _TAG_RE = re.compile(r"<[^>]+>")
@@ -112,7 +112,7 @@ def release_notes(old: Snapshot, new: Snapshot) -> str:
             "### Retired",
             "",
             "These cards stay in your collection with the tag "
-            f"`{slugify(new.deck_name) or 'deck'}::{RETIRED_TAG}`; search for it to suspend them.",
+            f"`{deck_slug(new.deck_name)}::{RETIRED_TAG}`; search for it to suspend them.",
             "",
         ] + [_item(n) for n in retired]
     if removed:
@@ -175,7 +175,7 @@ def _package_snapshot(path: Path) -> Snapshot:
     )
     names = [d["name"] for d in json.loads(decks_json).values() if d.get("id") != 1]
     deck_name = names[0] if names else path.stem
-    retired_tag = f"{slugify(deck_name) or 'deck'}::{RETIRED_TAG}"
+    retired_tag = f"{deck_slug(deck_name)}::{RETIRED_TAG}"
     notes = {}
     for guid, mid, flds, tags in rows:
         if mid != NOTE_TYPE_ID:

@@ -63,7 +63,7 @@ class Deck:
     @property
     def slug(self) -> str:
         """The deck name as a slug: the root of topic tags and the default file name."""
-        return slugify(self.name) or "deck"
+        return deck_slug(self.name)
 
     def note_tags(self, topic: Topic, question: Question) -> tuple[str, ...]:
         """The tags of one note: the deck's, ``<deck-slug>::<topic-tag>``, then the question's,
@@ -157,6 +157,11 @@ def slugify(text: str) -> str:
     """Lowercase ``text`` and join its words with hyphens: ``"Dependency Injection"`` ->
     ``"dependency-injection"``."""
     return _SLUG_STRIP_RE.sub("-", text.casefold()).replace("_", "-").strip("-")
+
+
+def deck_slug(name: str) -> str:
+    """A deck name as a slug, ``deck`` when nothing of it is left."""
+    return slugify(name) or "deck"
 
 
 def tag_problem(tag: str) -> str | None:
