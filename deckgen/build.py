@@ -11,20 +11,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deckgen.checker import load_deck
-from deckgen.errors import DeckgenError, LockError, NoteTypeChangeError
-from deckgen.fileio import write_bytes_atomically
+from deckgen.errors import DeckgenError, KindChangeError, LockError, NoteTypeChangeError
+from deckgen.fileio import check_paths, transaction
 from deckgen.lock import (
+    Lock,
     NoteContent,
-    NoteTypeState,
     Release,
-    content_hash,
     format_lock,
     lock_path_for,
     plan_release,
     read_lock,
 )
 from deckgen.model import Deck
-from deckgen.package import Progress, make_notes, note_type_state, write_package
+from deckgen.notes import Progress, make_notes
+from deckgen.notetypes import KINDS
+from deckgen.package import note_type_state, write_package
+from deckgen.render import renderer_versions
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class BuildResult:
     lock_written: bool
     deck: Deck
     release: Release
+    cards: int = 0  # cards of the notes that are studied (retired ones not counted)
+    migrated_from: int | None = None  # the version of an older lock that was migrated
 
 
 def release_time() -> int:
@@ -72,45 +76,52 @@ def build(
     now: int,
     progress: Progress | None = None,
 ) -> BuildResult:
-    """Validate ``source``, write its .apkg and update its lock.
+    """Validate ``source``, write its .apkg and update its lock, together or not at all.
 
     With ``locked``, the lock is used as it is: any difference between it and the source is
     a :class:`LockError` and nothing is written. Nothing is written either when the source
-    is invalid or when the note type's structure changed without ``allow_note_type_change``.
-    ``progress(done, total)`` is called as questions are rendered.
+    is invalid, when a question changed its kind, or when a note type's structure changed
+    without ``allow_note_type_change``. ``progress(done, total)`` is called as questions are
+    rendered.
     """
     with _cyclic_gc_paused():
         deck = load_deck(source, name=name)
         lock_path = lock_path or lock_path_for(source)
         output = output or default_output(deck)
-        notes = make_notes(deck, progress=progress)
+        check_paths(reads={"source": source}, writes={"lock": lock_path, "output": output})
         old = read_lock(lock_path)
-        retired = {q.id for _, q in deck.questions if q.retired}
+        notes = make_notes(deck, progress=progress)
         contents = [
-            NoteContent(
-                n.question_id, n.guid, content_hash(n.fields, n.tags), n.question_id in retired
-            )
-            for n in notes
+            NoteContent(n.question_id, n.guid, n.kind.name, n.content, n.retired) for n in notes
         ]
-        release = plan_release(old, contents, note_type_state(), now=now)
+        kinds = sorted({n.kind.name for n in notes})
+        types = {kind: note_type_state(KINDS[kind]) for kind in kinds}
+        release = plan_release(old, contents, types, now=now, renderer=renderer_versions())
         if locked:
-            _check_locked(release, lock_path, exists=old is not None)
+            _check_locked(release, old, lock_path)
+        if release.kind_changed:
+            raise KindChangeError(_kind_message(release, lock_path))
         if old is not None and release.structure_changed and not allow_note_type_change:
-            raise NoteTypeChangeError(
-                _structure_message(old.note_type, release.lock.note_type, lock_path)
+            raise NoteTypeChangeError(_structure_message(old, release, lock_path))
+        lock_written = old != release.lock or old.version != release.lock.version
+        with transaction() as staged:
+            # The lock first: if the process is killed between the two renames, the next
+            # build finds the lock that describes the source and writes the same package.
+            lock_tmp = staged.stage(lock_path) if lock_written else None
+            package_tmp = staged.stage(output)
+            if lock_tmp is not None:
+                lock_tmp.write_text(format_lock(release.lock, source_name=source.name))
+            size = write_package(
+                deck,
+                notes,
+                package_tmp,
+                mods={qid: note.mod for qid, note in release.lock.notes.items()},
+                note_type_mods={k: t.mod for k, t in release.lock.note_types.items()},
             )
-        size = write_package(
-            deck,
-            notes,
-            output,
-            mods={qid: note.mod for qid, note in release.lock.notes.items()},
-            note_type_mod=release.lock.note_type.mod,
-        )
-        lock_written = old != release.lock
-        if lock_written:
-            text = format_lock(release.lock, source_name=source.name)
-            write_bytes_atomically(lock_path, text.encode())
-        return BuildResult(output, size, lock_path, lock_written, deck, release)
+            staged.commit()
+        migrated = old.version if old is not None and old.version != release.lock.version else None
+        cards = sum(len(n.ordinals) for n in notes if not n.retired)
+        return BuildResult(output, size, lock_path, lock_written, deck, release, cards, migrated)
 
 
 @contextmanager
@@ -128,10 +139,15 @@ def _cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _check_locked(release: Release, lock_path: Path, *, exists: bool) -> None:
-    if not exists:
+def _check_locked(release: Release, old: Lock | None, lock_path: Path) -> None:
+    if old is None:
         raise LockError(
             f"{lock_path} does not exist; run 'deckgen build' without --locked to create it"
+        )
+    if old.version != release.lock.version:
+        raise LockError(
+            f"{lock_path} is a version {old.version} lock; run 'deckgen build' once without "
+            "--locked to migrate it (every note keeps its modification time) and commit it"
         )
     if release.up_to_date:
         return
@@ -141,24 +157,40 @@ def _check_locked(release: Release, lock_path: Path, *, exists: bool) -> None:
             ("added", release.added),
             ("changed", release.changed),
             ("removed", release.removed),
+            ("kind changed", [qid for qid, _, _ in release.kind_changed]),
         )
         if ids
     ]
     if release.style_changed or release.structure_changed:
-        details.append("note type changed")
+        kinds = sorted({*release.style_changed, *release.structure_changed})
+        details.append(f"note type changed: {', '.join(kinds)}")
     raise LockError(
         f"{lock_path} is out of date ({'; '.join(details)}); "
         "run 'deckgen build' without --locked and commit the updated lock"
     )
 
 
-def _structure_message(old: NoteTypeState, new: NoteTypeState, lock_path: Path) -> str:
-    def describe(t: NoteTypeState) -> str:
+def _kind_message(release: Release, lock_path: Path) -> str:
+    changes = ", ".join(f"{qid!r} from {old} to {new}" for qid, old, new in release.kind_changed)
+    return (
+        f"a question changed its kind since {lock_path} was written: {changes}. Anki cannot "
+        "move an existing note to another note type: users who have the note would keep the "
+        "old card and never get the new one. Give the question a new id (a new note) and keep "
+        "the old one with 'retired: true'"
+    )
+
+
+def _structure_message(old: Lock, release: Release, lock_path: Path) -> str:
+    def describe(kind: str, lock: Lock) -> str:
+        t = lock.note_types[kind]
         return f"id {t.id}, fields {list(t.fields)}, templates {list(t.templates)}"
 
+    changes = "; ".join(
+        f"{kind}: was {describe(kind, old)}, now {describe(kind, release.lock)}"
+        for kind in release.structure_changed
+    )
     return (
-        f"the note type changed its structure since {lock_path} was written "
-        f"(was {describe(old)}; now {describe(new)}). "
+        f"a note type changed its structure since {lock_path} was written ({changes}). "
         "Anki would add a copy of the note type and leave every existing note un-updated, "
         "unless users import this release with 'Merge note types'. Pass "
         "--allow-note-type-change to build it anyway, and tell users to import with that option"

@@ -209,7 +209,9 @@ class _Checker:
         retired = self.optional(keys.get("retired"), self.boolean) or False
         if qid is None or text is None or answer is None:
             return None
-        return Question(qid, text, answer, how, example, tags, retired)
+        texts = {"question": text, "answer": answer}
+        texts.update({k: v for k, v in (("how_to_answer", how), ("example_answer", example)) if v})
+        return Question(qid, "basic", texts, tags, retired, node.start_mark.line + 1)
 
     def boolean(self, node: Node) -> bool | None:
         if self.kind(node) != "a boolean":

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +19,20 @@ from pathlib import Path
 import click
 
 SourcePath = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def run() -> None:
+    """The ``deckgen`` program: :func:`main` with SIGTERM (a CI cancel, ``timeout``,
+    ``docker stop``) turned into an exit that runs the same clean-up as Ctrl-C, so that an
+    interrupted build leaves the old package and lock and no temporary file."""
+    signal.signal(signal.SIGTERM, _terminate)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, _terminate)
+    main(prog_name="deckgen")
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -140,10 +155,15 @@ def build(
     retired = f", {deck.retired_count} retired" if deck.retired_count else ""
     _echo(
         f"Wrote {result.path}: {_count(deck.question_count, 'note')}{retired}, "
-        f"{_count(deck.question_count, 'card')}, {_count(len(deck.topics), 'topic')}, "
+        f"{_count(result.cards, 'card')}, {_count(len(deck.topics), 'topic')}, "
         f"{_size(result.size)}",
         fg="green",
     )
+    if result.migrated_from is not None:
+        click.echo(
+            f"Migrated {result.lock_path} from version {result.migrated_from}: "
+            "every note kept its modification time"
+        )
     if result.lock_written:
         changes = [
             f"{len(ids)} {label}"
@@ -256,10 +276,12 @@ def stats(source: Path, as_json: bool) -> None:
 def _error_boundary(*, nothing_written: bool = False) -> Iterator[None]:
     """Turn deckgen's errors into messages and exit 1: every located problem on its own
     line, then one 'Error: ...' line."""
-    from deckgen.errors import DeckgenError, SourceError
+    from deckgen.errors import DeckgenError, PathError, SourceError
 
     try:
         yield
+    except PathError as e:
+        raise click.UsageError(f"{e}; nothing was written") from e
     except SourceError as e:
         click.echo(str(e), err=True)
         tail = "; nothing was written" if nothing_written else ""

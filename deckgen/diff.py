@@ -6,6 +6,7 @@ Notes are matched by GUID, as Anki matches them on import.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import re
@@ -20,7 +21,9 @@ from deckgen.checker import load_deck
 from deckgen.errors import DeckgenError
 from deckgen.lock import NoteTypeState
 from deckgen.model import RETIRED_TAG, deck_slug
-from deckgen.package import FIELDS, NOTE_TYPE_ID, make_notes, note_type_state, style_hash
+from deckgen.notes import make_notes
+from deckgen.notetypes import KINDS, KINDS_BY_ID
+from deckgen.package import note_type
 
 _TAG_RE = re.compile(r"<[^>]+>")
 _CODE_RE = re.compile(r"<code>(.*?)</code>", re.DOTALL)
@@ -38,7 +41,8 @@ class NoteView:
     @property
     def title(self) -> str:
         """The question as one line of Markdown: code spans kept, other HTML shown as text."""
-        parts = _CODE_RE.split(self.fields.get("Question", ""))
+        first = next(iter(self.fields.values()), "")
+        parts = _CODE_RE.split(first)
         # re.split puts the captured code-span contents at the odd indices.
         text = "".join(
             f"`{html.unescape(part)}`"
@@ -51,11 +55,11 @@ class NoteView:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """A release: its deck name, notes by GUID and note type."""
+    """A release: its deck name, notes by GUID and note types by kind."""
 
     deck_name: str
     notes: Mapping[str, NoteView]
-    note_type: NoteTypeState
+    note_types: Mapping[str, NoteTypeState]
 
 
 def load_snapshot(path: Path) -> Snapshot:
@@ -67,13 +71,29 @@ def load_snapshot(path: Path) -> Snapshot:
     notes = {
         note.guid: NoteView(
             note.question_id,
-            dict(zip(FIELDS, note.fields, strict=True)),
+            dict(zip(note.kind.field_names, note.fields, strict=True)),
             frozenset(note.tags),
             retired_tag in note.tags,
         )
         for note in make_notes(deck)
     }
-    return Snapshot(deck.name, notes, note_type_state())
+    types = {}
+    for kind in sorted({q.kind for _, q in deck.questions}):
+        model = note_type(KINDS[kind])
+        templates = [(t["qfmt"], t["afmt"]) for t in model.templates]
+        types[kind] = NoteTypeState(
+            model.model_id,
+            KINDS[kind].field_names,
+            KINDS[kind].template_names,
+            style_hash(templates, model.css),
+        )
+    return Snapshot(deck.name, notes, types)
+
+
+def style_hash(templates: list[tuple[str, str]], css: str) -> str:
+    """A short hash of a note type's templates (front, back) and CSS as a package has them."""
+    parts = [part for pair in templates for part in pair] + [css]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
 
 
 def release_notes(old: Snapshot, new: Snapshot) -> str:
@@ -90,7 +110,8 @@ def release_notes(old: Snapshot, new: Snapshot) -> str:
         before = old.notes.get(guid)
         if before is None or note.retired:
             continue
-        what = [name for name in FIELDS if before.fields.get(name) != note.fields.get(name)]
+        names = dict.fromkeys([*before.fields, *note.fields])
+        what = [name for name in names if before.fields.get(name) != note.fields.get(name)]
         if before.tags != note.tags:
             what.append("tags")
         if what:
@@ -124,7 +145,10 @@ def release_notes(old: Snapshot, new: Snapshot) -> str:
             "delete them.",
             "",
         ] + [_item(n) for n in removed]
-    lines += ["", "### Note type", "", _note_type_change(old.note_type, new.note_type)]
+    lines += ["", "### Note types", ""]
+    for kind in sorted(set(old.note_types) | set(new.note_types)):
+        change = _note_type_change(old.note_types.get(kind), new.note_types.get(kind))
+        lines.append(f"- `{kind}`: {change}")
     return "\n".join(lines) + "\n"
 
 
@@ -132,7 +156,11 @@ def _item(note: NoteView) -> str:
     return f"- `{note.question_id}`: {note.title}"
 
 
-def _note_type_change(old: NoteTypeState, new: NoteTypeState) -> str:
+def _note_type_change(old: NoteTypeState | None, new: NoteTypeState | None) -> str:
+    if old is None:
+        return "New in this release."
+    if new is None:
+        return "No longer used by any note."
     if not new.same_structure(old):
         return (
             "**The note type's fields or templates changed.** Import this release with "
@@ -161,26 +189,32 @@ def _package_snapshot(path: Path) -> Snapshot:
             raise DeckgenError(f"{path}: cannot read its collection: {e}") from e
         finally:
             db.close()
-    model = json.loads(models_json).get(str(NOTE_TYPE_ID))
-    if model is None:
+    models = json.loads(models_json)
+    types: dict[str, NoteTypeState] = {}
+    field_names: dict[int, list[str]] = {}
+    for kind_id, kind in KINDS_BY_ID.items():
+        model = models.get(str(kind_id))
+        if model is None:
+            continue
+        field_names[kind_id] = [f["name"] for f in model["flds"]]
+        templates = model["tmpls"]
+        types[kind.name] = NoteTypeState(
+            kind_id,
+            tuple(field_names[kind_id]),
+            tuple(t["name"] for t in templates),
+            style_hash([(t["qfmt"], t["afmt"]) for t in templates], model["css"]),
+            int(model.get("mod", 0)),
+        )
+    if not types:
         raise DeckgenError(f"{path} was not built by deckgen: it has no deckgen note type")
-    field_names = [f["name"] for f in model["flds"]]
-    templates = model["tmpls"]
-    note_type = NoteTypeState(
-        NOTE_TYPE_ID,
-        tuple(field_names),
-        tuple(t["name"] for t in templates),
-        style_hash([(t["qfmt"], t["afmt"]) for t in templates], model["css"]),
-        int(model.get("mod", 0)),
-    )
     names = [d["name"] for d in json.loads(decks_json).values() if d.get("id") != 1]
     deck_name = names[0] if names else path.stem
     retired_tag = f"{deck_slug(deck_name)}::{RETIRED_TAG}"
     notes = {}
     for guid, mid, flds, tags in rows:
-        if mid != NOTE_TYPE_ID:
+        if mid not in field_names:
             continue
-        fields = dict(zip(field_names, flds.split("\x1f"), strict=False))
+        fields = dict(zip(field_names[mid], flds.split("\x1f"), strict=False))
         tag_set = frozenset(tags.split())
         notes[guid] = NoteView(fields.get("ID", guid), fields, tag_set, retired_tag in tag_set)
-    return Snapshot(deck_name, notes, note_type)
+    return Snapshot(deck_name, notes, types)

@@ -92,8 +92,17 @@ class BuildError(DeckgenError):
     """A valid source could not be built: nothing, or nothing new, was written."""
 
 
+class PathError(DeckgenError):
+    """The paths a command was given would make it write over its input or a non-file:
+    a usage error, refused before anything is read or written."""
+
+
 class LockError(BuildError):
     """``--locked`` was given and the lock does not match the source."""
+
+
+class KindChangeError(BuildError):
+    """A question's kind changed: Anki cannot move a note to another note type."""
 
 
 class NoteTypeChangeError(BuildError):

@@ -2,16 +2,18 @@
 
 Anki updates an existing note only when the incoming modification time (``mod``) is newer,
 and an update replaces the note's fields and its tags, local tags included. So a note whose
-content did not change must keep the ``mod`` of the release that last changed it, and a note
-that changed must get a newer one. The lock records, for each question id, the GUID, a hash of
-the rendered content and that ``mod``; and for the note type, its structure and a hash of its
-templates and CSS. It is TOML, one line per note, sorted by id, so it diffs well.
+source did not change must keep the ``mod`` of the release that last changed it, and a note
+that changed must get a newer one. The lock records, for each question id, the GUID, the
+note's kind, a hash of its source and that ``mod``; and for each note type, its structure
+and a hash of its templates and CSS. It describes the source, not the libraries that render
+it: another Markdown or Pygments version changes no hash. It is TOML, one line per note,
+sorted by id, so it diffs well; a fast reader handles the lines deckgen writes.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -20,7 +22,11 @@ from typing import Any
 
 from deckgen.errors import DeckgenError
 
-LOCK_VERSION = 1
+LOCK_VERSION = 2
+MAX_MOD = 2**32 - 1  # Anki keeps seconds; ids derived from a mod must fit in 64 bits
+# A version 1 lock hashed the rendered HTML; such a hash is kept with this prefix until the
+# next build replaces it, and counts as unchanged (see migrate()).
+_V1 = "v1:"
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,7 @@ class LockedNote:
     """What the lock keeps of one note."""
 
     guid: str
+    kind: str
     content: str
     mod: int
     retired: bool = False
@@ -35,7 +42,7 @@ class LockedNote:
 
 @dataclass(frozen=True)
 class NoteTypeState:
-    """The note type as Anki sees it: an id, a structure, a style, and its ``mod``."""
+    """A note type as Anki sees it: an id, a structure, a style, and its ``mod``."""
 
     id: int
     fields: tuple[str, ...]
@@ -50,19 +57,22 @@ class NoteTypeState:
 
 @dataclass(frozen=True)
 class Lock:
-    """The whole lock file."""
+    """The whole lock file. ``version`` is the version the file was read as."""
 
-    note_type: NoteTypeState
+    note_types: Mapping[str, NoteTypeState]
     notes: Mapping[str, LockedNote]
     removed: Mapping[str, LockedNote] = field(default_factory=dict)
+    renderer: Mapping[str, str] = field(default_factory=dict, compare=False)
+    version: int = field(default=LOCK_VERSION, compare=False)
 
 
 @dataclass(frozen=True)
 class NoteContent:
-    """A note as the build renders it: enough to hash and lock it."""
+    """A note as the build renders it: enough to lock it."""
 
     question_id: str
     guid: str
+    kind: str
     content: str
     retired: bool
 
@@ -75,8 +85,9 @@ class Release:
     added: tuple[str, ...]
     changed: tuple[str, ...]
     removed: tuple[str, ...]
-    style_changed: bool
-    structure_changed: bool
+    kind_changed: tuple[tuple[str, str, str], ...]  # question id, old kind, new kind
+    style_changed: tuple[str, ...]  # kinds whose templates or CSS changed
+    structure_changed: tuple[str, ...]  # kinds whose fields or templates changed
 
     @property
     def up_to_date(self) -> bool:
@@ -85,59 +96,90 @@ class Release:
             self.added
             or self.changed
             or self.removed
+            or self.kind_changed
             or self.style_changed
             or self.structure_changed
         )
 
 
-def content_hash(fields: Sequence[str], tags: Sequence[str]) -> str:
-    """A short, stable hash of what Anki stores for a note: its fields and its tags."""
-    # Anki itself separates fields with \x1f; neither separator can occur in a field or tag.
-    payload = "\x1f".join(fields) + "\x1e" + " ".join(tags)
-    return hashlib.sha256(payload.encode()).hexdigest()[:16]
-
-
 def plan_release(
-    old: Lock | None, notes: Sequence[NoteContent], note_type: NoteTypeState, *, now: int
+    old: Lock | None,
+    notes: Sequence[NoteContent],
+    note_types: Mapping[str, NoteTypeState],
+    *,
+    now: int,
+    renderer: Mapping[str, str] | None = None,
 ) -> Release:
-    """Compare rendered notes with the previous lock and work out every note's ``mod``:
-    kept when its content is unchanged, else ``now`` (and always later than before)."""
+    """Compare rendered notes with the previous lock and work out every ``mod``: kept when a
+    note's source is unchanged, else ``now`` (and always later than before). ``note_types``
+    are those of the kinds the notes use."""
     old_notes: Mapping[str, LockedNote] = old.notes if old else {}
     old_removed: Mapping[str, LockedNote] = old.removed if old else {}
     locked: dict[str, LockedNote] = {}
     added: list[str] = []
     changed: list[str] = []
+    kind_changed: list[tuple[str, str, str]] = []
     for note in notes:
         qid = note.question_id
         # A question that comes back after removal counts as added, with its old mod if
-        # its content is what it was.
+        # its source is what it was.
         previous = old_notes.get(qid) or old_removed.get(qid)
         if qid not in old_notes:
             added.append(qid)
-        if previous is not None and (previous.guid, previous.content) == (note.guid, note.content):
-            locked[qid] = replace(previous, retired=note.retired)
+        if previous is not None and previous.kind != note.kind:
+            kind_changed.append((qid, previous.kind, note.kind))
+        if previous is not None and _unchanged(previous, note):
+            locked[qid] = replace(previous, content=note.content, retired=note.retired)
             continue
         if qid in old_notes:
             changed.append(qid)
         mod = now if previous is None else max(now, previous.mod + 1)
-        locked[qid] = LockedNote(note.guid, note.content, mod, note.retired)
+        locked[qid] = LockedNote(note.guid, note.kind, note.content, mod, note.retired)
     removed = sorted(set(old_notes) - set(locked))
     still_removed = {k: v for k, v in old_removed.items() if k not in locked}
     still_removed.update((k, old_notes[k]) for k in removed)
 
-    if old is None:
-        note_type = replace(note_type, mod=now)
-        style_changed = structure_changed = False
-    else:
-        structure_changed = not note_type.same_structure(old.note_type)
-        style_changed = note_type.style != old.note_type.style
-        changed_type = structure_changed or style_changed
-        mod = max(now, old.note_type.mod + 1) if changed_type else old.note_type.mod
-        note_type = replace(note_type, mod=mod)
-    lock = Lock(note_type, dict(sorted(locked.items())), dict(sorted(still_removed.items())))
-    return Release(
-        lock, tuple(added), tuple(changed), tuple(removed), style_changed, structure_changed
+    old_types: Mapping[str, NoteTypeState] = old.note_types if old else {}
+    types: dict[str, NoteTypeState] = {}
+    style_changed: list[str] = []
+    structure_changed: list[str] = []
+    for kind, state in sorted(note_types.items()):
+        before = old_types.get(kind)
+        if before is None:
+            types[kind] = replace(state, mod=now)
+            continue
+        if not state.same_structure(before):
+            structure_changed.append(kind)
+        elif state.style != before.style:
+            style_changed.append(kind)
+        else:
+            types[kind] = replace(state, mod=before.mod)
+            continue
+        types[kind] = replace(state, mod=max(now, before.mod + 1))
+    # A kind no note uses any more stays recorded: its users still have the note type.
+    for kind, state in old_types.items():
+        types.setdefault(kind, state)
+    lock = Lock(
+        dict(sorted(types.items())),
+        dict(sorted(locked.items())),
+        dict(sorted(still_removed.items())),
+        dict(renderer or {}),
     )
+    return Release(
+        lock,
+        tuple(added),
+        tuple(changed),
+        tuple(removed),
+        tuple(kind_changed),
+        tuple(style_changed),
+        tuple(structure_changed),
+    )
+
+
+def _unchanged(previous: LockedNote, note: NoteContent) -> bool:
+    if (previous.guid, previous.kind) != (note.guid, note.kind):
+        return False
+    return previous.content == note.content or previous.content.startswith(_V1)
 
 
 def lock_path_for(source: Path) -> Path:
@@ -146,7 +188,11 @@ def lock_path_for(source: Path) -> Path:
 
 
 def read_lock(path: Path) -> Lock | None:
-    """Read a lock file; ``None`` when there is none yet."""
+    """Read a lock file, migrating an older version; ``None`` when there is none yet."""
+    if path.is_symlink() and not path.exists():
+        raise DeckgenError(
+            f"lock file {path} is a link to a missing file; restore it or remove the link"
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -154,8 +200,8 @@ def read_lock(path: Path) -> Lock | None:
     except (OSError, UnicodeDecodeError) as e:
         raise DeckgenError(f"cannot read lock file {path}: {e}") from e
     try:
-        return _parse(tomllib.loads(text))
-    except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as e:
+        return _parse(text)
+    except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError, AttributeError) as e:
         raise DeckgenError(
             f"{path} is not a valid deckgen lock file ({e}); restore it from version control"
         ) from e
@@ -163,34 +209,38 @@ def read_lock(path: Path) -> Lock | None:
 
 def format_lock(lock: Lock, *, source_name: str) -> str:
     """The lock as TOML text, sorted and with one line per note."""
-    t = lock.note_type
     lines = [
         f"# Lock file for {source_name}, written by `deckgen build`. Commit it with the source.",
         "# It keeps every unchanged note's modification time, so that importing a new release",
         "# into Anki updates only the notes that changed and keeps everyone's local tags.",
         f"version = {LOCK_VERSION}",
-        "",
-        "[note-type]",
-        f"id = {t.id}",
-        f"fields = {_toml_list(t.fields)}",
-        f"templates = {_toml_list(t.templates)}",
-        f"style = {_toml_str(t.style)}",
-        f"mod = {t.mod}",
-        "",
-        "[notes]",
-        *(_note_line(qid, note) for qid, note in sorted(lock.notes.items())),
     ]
+    if lock.renderer:
+        lines += ["", "# The libraries of the last build, for information: hashes do not use them."]
+        lines += ["[renderer]"]
+        lines += [f"{_toml_key(k)} = {_toml_str(v)}" for k, v in sorted(lock.renderer.items())]
+    for kind, t in sorted(lock.note_types.items()):
+        lines += [
+            "",
+            f"[note-types.{_toml_key(kind)}]",
+            f"id = {t.id}",
+            f"fields = {_toml_list(t.fields)}",
+            f"templates = {_toml_list(t.templates)}",
+            f"style = {_toml_str(t.style)}",
+            f"mod = {t.mod}",
+        ]
+    lines += ["", "[notes]", *(_note_line(q, n) for q, n in sorted(lock.notes.items()))]
     if lock.removed:
         lines += ["", "[removed]"]
-        lines += [_note_line(qid, note) for qid, note in sorted(lock.removed.items())]
+        lines += [_note_line(q, n) for q, n in sorted(lock.removed.items())]
     return "\n".join(lines) + "\n"
 
 
 def _note_line(qid: str, note: LockedNote) -> str:
     retired = ", retired = true" if note.retired else ""
     return (
-        f"{qid} = {{ guid = {_toml_str(note.guid)}, content = {_toml_str(note.content)}, "
-        f"mod = {note.mod}{retired} }}"
+        f"{_toml_key(qid)} = {{ guid = {_toml_str(note.guid)}, kind = {_toml_str(note.kind)}, "
+        f"content = {_toml_str(note.content)}, mod = {note.mod}{retired} }}"
     )
 
 
@@ -199,39 +249,143 @@ def _toml_str(value: str) -> str:
     return json.dumps(value)
 
 
+def _toml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _toml_str(key)
+
+
 def _toml_list(values: Sequence[str]) -> str:
     return "[" + ", ".join(map(_toml_str, values)) + "]"
 
 
-def _parse(data: dict[str, Any]) -> Lock:
-    if data.get("version") != LOCK_VERSION:
-        raise ValueError(f"unsupported version {data.get('version')!r}")
-    t = data["note-type"]
-    note_type = NoteTypeState(
-        id=_int(t["id"]),
-        fields=tuple(map(_str, t["fields"])),
-        templates=tuple(map(_str, t["templates"])),
-        style=_str(t["style"]),
-        mod=_int(t["mod"]),
+# The note lines deckgen writes; anything else in a notes table goes to the TOML parser.
+_NOTE_LINE = re.compile(
+    r'([a-z0-9-]+) = \{ guid = "([^"\\]*)", kind = "([a-z-]+)", content = "([^"\\]*)", '
+    r"mod = (\d{1,10})(, retired = true)? \}"
+)
+_TABLE_RE = re.compile(r"^\[(notes|removed)\]$", re.M)
+
+
+def _parse(text: str) -> Lock:
+    """Parse a lock. The note tables of a lock deckgen wrote are read line by line (a
+    100,000-note lock in a fraction of the time a TOML parser takes); any other text falls
+    back to the TOML parser, so hand edits still work."""
+    start = _TABLE_RE.search(text)
+    if start is not None:
+        head = tomllib.loads(text[: start.start()])
+        if head.get("version") == LOCK_VERSION:
+            fast = _fast_notes(text[start.start() :])
+            if fast is not None:
+                head.update(fast)
+                return _lock(head)
+    return _lock(tomllib.loads(text))
+
+
+def _fast_notes(text: str) -> dict[str, dict[str, dict[str, Any]]] | None:
+    tables: dict[str, dict[str, dict[str, Any]]] = {}
+    table: dict[str, dict[str, Any]] | None = None
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        if line in ("[notes]", "[removed]"):
+            table = tables.setdefault(line[1:-1], {})
+            continue
+        match = _NOTE_LINE.fullmatch(line)
+        if match is None or table is None or match.group(1) in table:
+            return None
+        qid, guid, kind, content, mod, retired = match.groups()
+        table[qid] = {
+            "guid": guid,
+            "kind": kind,
+            "content": content,
+            "mod": int(mod),
+            "retired": retired is not None,
+        }
+    return tables
+
+
+def _lock(data: dict[str, Any]) -> Lock:
+    version = data.get("version")
+    if version == 1:
+        return migrate(data)
+    if version != LOCK_VERSION:
+        raise ValueError(f"unsupported version {version!r}")
+    types = _table(data, "note-types")
+    return Lock(
+        {kind: _note_type(_table(types, kind)) for kind in types},
+        _notes(_table(data, "notes")),
+        _notes(_table(data, "removed", required=False)),
+        {k: _str(v) for k, v in _table(data, "renderer", required=False).items()},
     )
-    return Lock(note_type, _notes(data["notes"]), _notes(data.get("removed", {})))
 
 
-def _notes(table: dict[str, Any]) -> dict[str, LockedNote]:
-    return {
-        qid: LockedNote(
+def migrate(data: dict[str, Any]) -> Lock:
+    """A version 1 lock as version 2: every note is a basic note and keeps its ``mod``. Its
+    hashes were of the rendered HTML, so they cannot be compared with source hashes: each
+    note counts as unchanged until its source changes after this build."""
+    basic = _note_type(_table(data, "note-type"))
+
+    def upgrade(table: dict[str, Any]) -> dict[str, LockedNote]:
+        return {
+            qid: replace(note, content=_V1 + note.content)
+            for qid, note in _notes(table, kind="basic").items()
+        }
+
+    return Lock(
+        {"basic": basic},
+        upgrade(_table(data, "notes")),
+        upgrade(_table(data, "removed", required=False)),
+        version=1,
+    )
+
+
+def _note_type(t: dict[str, Any]) -> NoteTypeState:
+    return NoteTypeState(
+        id=_int(t["id"], "note type id", 1, 2**63 - 1),
+        fields=tuple(map(_str, _list(t["fields"]))),
+        templates=tuple(map(_str, _list(t["templates"]))),
+        style=_str(t["style"]),
+        mod=_int(t["mod"], "mod", 0, MAX_MOD),
+    )
+
+
+def _notes(table: dict[str, Any], *, kind: str | None = None) -> dict[str, LockedNote]:
+    notes = {}
+    for qid, entry in table.items():
+        if not isinstance(entry, dict):
+            raise TypeError(f"note {qid!r} must be a table, not {entry!r}")
+        retired = entry.get("retired", False)
+        if not isinstance(retired, bool):
+            raise TypeError(f"note {qid!r}: retired must be true or false, not {retired!r}")
+        notes[qid] = LockedNote(
             guid=_str(entry["guid"]),
+            kind=kind or _str(entry["kind"]),
             content=_str(entry["content"]),
-            mod=_int(entry["mod"]),
-            retired=bool(entry.get("retired", False)),
+            mod=_int(entry["mod"], f"note {qid!r}: mod", 0, MAX_MOD),
+            retired=retired,
         )
-        for qid, entry in table.items()
-    }
+    return notes
 
 
-def _int(value: object) -> int:
+def _table(data: dict[str, Any], key: str, *, required: bool = True) -> dict[str, Any]:
+    value = data.get(key) if not required else data[key]
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise TypeError(f"{key!r} must be a table, not {value!r}")
+    return value
+
+
+def _list(value: object) -> list[Any]:
+    if not isinstance(value, list):
+        raise TypeError(f"expected a list, got {value!r}")
+    return value
+
+
+def _int(value: object, what: str = "value", low: int = 0, high: int = MAX_MOD) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"expected an integer, got {value!r}")
+        raise TypeError(f"{what} must be an integer, not {value!r}")
+    if not low <= value <= high:
+        raise ValueError(f"{what} {value} is out of range ({low} to {high})")
     return value
 
 

@@ -8,22 +8,41 @@ The format is declared once, as :data:`ROOT`, :data:`DECK`, :data:`TOPIC` and
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum
 
 
 @dataclass(frozen=True)
 class Question:
-    """One question of the bank; Markdown fields are kept as written."""
+    """One question of the bank: its kind, and its texts by source key, kept as written."""
 
     id: str
-    question: str
-    answer: str
-    how_to_answer: str | None
-    example_answer: str | None
+    kind: str
+    texts: Mapping[str, str]  # only the keys the source gives, with non-blank text
     tags: tuple[str, ...]
     retired: bool = False
+    line: int = 0  # where the question starts in its file, 1-based; 0 when unknown
+
+    @property
+    def question(self) -> str:
+        """The front of the card, whatever the kind calls it."""
+        return self.texts.get("question") or self.texts.get("front") or self.texts["text"]
+
+    @property
+    def answer(self) -> str | None:
+        """The answer, for kinds that have one."""
+        return self.texts.get("answer") or self.texts.get("back")
+
+    @property
+    def how_to_answer(self) -> str | None:
+        """Advice on answering (basic questions)."""
+        return self.texts.get("how_to_answer")
+
+    @property
+    def example_answer(self) -> str | None:
+        """A model answer (basic questions)."""
+        return self.texts.get("example_answer")
 
 
 @dataclass(frozen=True)

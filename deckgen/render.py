@@ -123,3 +123,10 @@ def _lexer(name: str) -> Lexer | None:
 
 def _defuse_av_tags(rendered: str) -> str:
     return _AV_TAG_RE.sub("&#91;", rendered) if "[" in rendered else rendered
+
+
+def renderer_versions() -> dict[str, str]:
+    """The versions of the libraries that make the HTML, for the lock's information."""
+    from importlib.metadata import version
+
+    return {name: version(name) for name in ("markdown-it-pyrs", "pygments")}

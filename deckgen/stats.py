@@ -6,6 +6,7 @@ from collections import Counter
 from typing import Any
 
 from deckgen.model import Deck
+from deckgen.notetypes import KINDS
 
 
 def deck_stats(deck: Deck) -> dict[str, Any]:
@@ -17,7 +18,10 @@ def deck_stats(deck: Deck) -> dict[str, Any]:
     return {
         "deck": deck.name,
         "notes": deck.question_count,
-        "cards": deck.question_count,  # one card per note: the note type has one template
+        "cards": sum(
+            len(KINDS[q.kind].ordinals(q.texts)) for _, q in deck.questions if not q.retired
+        ),
+        "kinds": dict(sorted(Counter(q.kind for _, q in deck.questions if not q.retired).items())),
         "retired": deck.retired_count,
         "topics": [
             {

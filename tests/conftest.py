@@ -10,7 +10,8 @@ from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPack
 from anki.import_export_pb2 import ImportAnkiPackageUpdateCondition, ImportResponse
 
 from deckgen.model import Deck
-from deckgen.package import make_notes, write_package
+from deckgen.notes import make_notes
+from deckgen.package import write_package
 
 DATA = Path(__file__).parent / "data"
 INVALID = DATA / "invalid"
@@ -25,7 +26,8 @@ def build_apkg(deck: Deck, out: Path, *, mod: int) -> Path:
     """Write ``deck`` as an .apkg with every note and the note type at ``mod``, no lock."""
     notes = make_notes(deck)
     mods = {note.question_id: mod for note in notes}
-    write_package(deck, notes, out, mods=mods, note_type_mod=mod)
+    types = {note.kind.name: mod for note in notes}
+    write_package(deck, notes, out, mods=mods, note_type_mods=types)
     return out
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -72,10 +73,9 @@ class TestNoteTypeStructure:
         """Pretend the previous release had another field list."""
         lock = read_lock(lock_path)
         assert lock is not None
-        old_type = type(lock.note_type)(
-            lock.note_type.id, fields, lock.note_type.templates, "old-style", T1
-        )
-        aged = type(lock)(old_type, lock.notes, lock.removed)
+        basic = lock.note_types["basic"]
+        aged_type = replace(basic, fields=fields, style="old-style", mod=T1)
+        aged = replace(lock, note_types={"basic": aged_type})
         lock_path.write_text(format_lock(aged, source_name="small.yaml"))
 
     def test_structure_change_is_refused(self, small_copy: Path, tmp_path: Path) -> None:
@@ -94,20 +94,21 @@ class TestNoteTypeStructure:
         second = builder.build(
             small_copy, output=tmp_path / "v2.apkg", now=T2, allow_note_type_change=True
         )
-        assert second.release.structure_changed
-        assert second.release.lock.note_type.mod == T2
+        assert second.release.structure_changed == ("basic",)
+        assert second.release.lock.note_types["basic"].mod == T2
         lock = read_lock(second.lock_path)
         assert lock is not None
-        assert lock.note_type.fields[0] == "Question"
+        assert lock.note_types["basic"].fields[0] == "Question"
 
     def test_style_change_needs_no_flag(self, small_copy: Path, tmp_path: Path) -> None:
         """Templates and CSS may change freely: the note type just gets a new mod."""
         result = builder.build(small_copy, output=tmp_path / "v1.apkg", now=T1)
         lock = read_lock(result.lock_path)
         assert lock is not None
-        self.age_lock(result.lock_path, lock.note_type.fields)
+        self.age_lock(result.lock_path, lock.note_types["basic"].fields)
         second = builder.build(small_copy, output=tmp_path / "v2.apkg", now=T2)
-        assert (second.release.style_changed, second.release.lock.note_type.mod) == (True, T2)
+        assert second.release.style_changed == ("basic",)
+        assert second.release.lock.note_types["basic"].mod == T2
 
 
 class TestRetired:

@@ -67,9 +67,9 @@ def test_sources(small_copy: Path, v2: Path) -> None:
         "\n"
         "- `for-else`: When does the `else` of a `for` loop run?\n"
         "\n"
-        "### Note type\n"
+        "### Note types\n"
         "\n"
-        "Unchanged.\n"
+        "- `basic`: Unchanged.\n"
     )
 
 
@@ -117,5 +117,6 @@ def test_note_type_changes(small_copy: Path, change: dict[str, object], expected
     from dataclasses import replace
 
     new = load_snapshot(small_copy)
-    old = replace(new, note_type=replace(new.note_type, **change))  # type: ignore[arg-type]
+    basic = replace(new.note_types["basic"], **change)  # type: ignore[arg-type]
+    old = replace(new, note_types={"basic": basic})
     assert expected in release_notes(old, new)

@@ -12,7 +12,6 @@ from deckgen.lock import (
     LockedNote,
     NoteContent,
     NoteTypeState,
-    content_hash,
     format_lock,
     lock_path_for,
     plan_release,
@@ -20,11 +19,13 @@ from deckgen.lock import (
 )
 
 T1, T2 = 1_700_000_000, 1_700_086_400
-TYPE = NoteTypeState(42, ("Front", "Back"), ("Card 1",), "style-1")
+TYPE = {"basic": NoteTypeState(42, ("Front", "Back"), ("Card 1",), "style-1")}
 
 
-def note(qid: str, content: str = "c", *, retired: bool = False) -> NoteContent:
-    return NoteContent(qid, f"guid-{qid}", content, retired)
+def note(
+    qid: str, content: str = "c", *, retired: bool = False, kind: str = "basic"
+) -> NoteContent:
+    return NoteContent(qid, f"guid-{qid}", kind, content, retired)
 
 
 @pytest.fixture
@@ -36,14 +37,14 @@ class TestPlanRelease:
     def test_first_release_uses_now(self, v1: Lock) -> None:
         """Without a lock every note and the note type get ``now``."""
         assert {qid: n.mod for qid, n in v1.notes.items()} == {"a": T1, "b": T1}
-        assert v1.note_type.mod == T1
+        assert v1.note_types["basic"].mod == T1
 
     def test_unchanged_notes_keep_mod(self, v1: Lock) -> None:
         """A note whose content is the same keeps the mod it had."""
         release = plan_release(v1, [note("a"), note("b", "edited")], TYPE, now=T2)
         assert (release.lock.notes["a"].mod, release.lock.notes["b"].mod) == (T1, T2)
         assert (release.added, release.changed, release.removed) == ((), ("b",), ())
-        assert release.lock.note_type.mod == T1
+        assert release.lock.note_types["basic"].mod == T1
 
     def test_changed_mod_is_always_later(self, v1: Lock) -> None:
         """Even with a clock (or SOURCE_DATE_EPOCH) behind the lock, a change moves mod on."""
@@ -60,7 +61,7 @@ class TestPlanRelease:
         """A new question id is added with ``now``."""
         release = plan_release(v1, [note("a"), note("b"), note("c")], TYPE, now=T2)
         assert release.added == ("c",)
-        assert release.lock.notes["c"] == LockedNote("guid-c", "c", T2)
+        assert release.lock.notes["c"] == LockedNote("guid-c", "basic", "c", T2)
 
     def test_removed_note_moves_to_removed(self, v1: Lock) -> None:
         """A question that left the source is reported once and kept under 'removed'."""
@@ -81,26 +82,83 @@ class TestPlanRelease:
 
     def test_style_change_moves_note_type_mod(self, v1: Lock) -> None:
         """New templates or CSS give the note type a new mod; notes are untouched."""
-        restyled = NoteTypeState(42, ("Front", "Back"), ("Card 1",), "style-2")
+        restyled = {"basic": NoteTypeState(42, ("Front", "Back"), ("Card 1",), "style-2")}
         release = plan_release(v1, [note("a"), note("b")], restyled, now=T2)
-        assert (release.style_changed, release.structure_changed) == (True, False)
-        assert release.lock.note_type.mod == T2
+        assert (release.style_changed, release.structure_changed) == (("basic",), ())
+        assert release.lock.note_types["basic"].mod == T2
+        assert release.lock.notes == v1.notes
         assert not release.up_to_date
 
     def test_structure_change_is_flagged(self, v1: Lock) -> None:
         """Another field list is a structure change."""
-        other = NoteTypeState(42, ("Front", "Back", "Extra"), ("Card 1",), "style-1")
+        other = {"basic": NoteTypeState(42, ("Front", "Back", "Extra"), ("Card 1",), "style-1")}
         assert plan_release(v1, [note("a"), note("b")], other, now=T2).structure_changed
 
+    def test_kind_change_is_flagged(self, v1: Lock) -> None:
+        """A question that became another kind is reported, never silently re-stamped."""
+        types = {**TYPE, "cloze": NoteTypeState(43, ("Text",), ("Cloze",), "s")}
+        release = plan_release(v1, [note("a", kind="cloze"), note("b")], types, now=T2)
+        assert release.kind_changed == (("a", "basic", "cloze"),)
 
-class TestContentHash:
-    def test_fields_and_tags_matter(self) -> None:
-        """The hash changes with any field or tag, and with field boundaries."""
-        base = content_hash(["a", "b"], ["t"])
-        assert base == content_hash(["a", "b"], ["t"])
-        assert base != content_hash(["a", "c"], ["t"])
-        assert base != content_hash(["a", "b"], ["t", "u"])
-        assert content_hash(["ab", ""], []) != content_hash(["a", "b"], [])
+    def test_new_kind_adds_a_note_type(self, v1: Lock) -> None:
+        """The first note of a new kind brings its note type, stamped ``now``; the old ones
+        keep their mod."""
+        types = {**TYPE, "cloze": NoteTypeState(43, ("Text",), ("Cloze",), "s")}
+        release = plan_release(v1, [note("a"), note("b"), note("c", kind="cloze")], types, now=T2)
+        assert {k: t.mod for k, t in release.lock.note_types.items()} == {
+            "basic": T1,
+            "cloze": T2,
+        }
+        assert release.added == ("c",)
+
+    def test_renderer_versions_are_information_only(self, v1: Lock) -> None:
+        """Other library versions leave the lock up to date."""
+        release = plan_release(v1, [note("a"), note("b")], TYPE, now=T2, renderer={"x": "9"})
+        assert release.up_to_date
+        assert release.lock == v1
+
+
+V1_LOCK = f"""\
+version = 1
+
+[note-type]
+id = 42
+fields = ["Front", "Back"]
+templates = ["Card 1"]
+style = "old-style"
+mod = {T1}
+
+[notes]
+a = {{ guid = "guid-a", content = "0123456789abcdef", mod = {T1} }}
+b = {{ guid = "guid-b", content = "fedcba9876543210", mod = {T1 + 7}, retired = true }}
+
+[removed]
+gone = {{ guid = "guid-gone", content = "00", mod = {T1 + 1} }}
+"""
+
+
+class TestMigration:
+    def test_version_1_keeps_every_mod(self, tmp_path: Path) -> None:
+        """A 0.1 lock is read as version 2 with every note's mod as it was."""
+        path = tmp_path / "bank.lock"
+        path.write_text(V1_LOCK)
+        old = read_lock(path)
+        assert old is not None and old.version == 1
+        release = plan_release(old, [note("a", "x"), note("b", "y", retired=True)], TYPE, now=T2)
+        assert {q: n.mod for q, n in release.lock.notes.items()} == {"a": T1, "b": T1 + 7}
+        assert (release.added, release.changed, release.removed) == ((), (), ())
+        assert release.lock.notes["a"].content == "x"
+        assert release.lock.removed["gone"].mod == T1 + 1
+
+    def test_after_migration_edits_count(self, tmp_path: Path) -> None:
+        """Once migrated, the lock holds source hashes and an edit is a change again."""
+        path = tmp_path / "bank.lock"
+        path.write_text(V1_LOCK)
+        migrated = plan_release(read_lock(path), [note("a"), note("b")], TYPE, now=T2).lock
+        path.write_text(format_lock(migrated, source_name="bank.yaml"))
+        again = read_lock(path)
+        assert again == migrated
+        assert plan_release(again, [note("a", "edited"), note("b")], TYPE, now=T2).changed == ("a",)
 
 
 class TestLockFile:
@@ -116,13 +174,36 @@ class TestLockFile:
         lock = plan_release(None, [note("zeta"), note("alpha")], TYPE, now=T1).lock
         text = format_lock(lock, source_name="bank.yaml")
         assert text.splitlines()[-2:] == [
-            f'alpha = {{ guid = "guid-alpha", content = "c", mod = {T1} }}',
-            f'zeta = {{ guid = "guid-zeta", content = "c", mod = {T1} }}',
+            f'alpha = {{ guid = "guid-alpha", kind = "basic", content = "c", mod = {T1} }}',
+            f'zeta = {{ guid = "guid-zeta", kind = "basic", content = "c", mod = {T1} }}',
         ]
+
+    def test_fast_reader_agrees_with_toml(self, v1: Lock, tmp_path: Path) -> None:
+        """The line reader and the TOML parser read a written lock the same."""
+        import tomllib
+
+        from deckgen import lock as lock_module
+
+        release = plan_release(v1, [note("a", "new", retired=True)], TYPE, now=T2)
+        text = format_lock(release.lock, source_name="bank.yaml")
+        assert lock_module._parse(text) == lock_module._lock(tomllib.loads(text))
+        assert lock_module._fast_notes(text[text.index("[notes]") :]) is not None
+
+    def test_hand_edited_lock_falls_back_to_toml(self, v1: Lock, tmp_path: Path) -> None:
+        """A note line written another valid TOML way is still read."""
+        text = format_lock(v1, source_name="bank.yaml").replace(
+            'a = { guid = "guid-a", kind = "basic", content = "c"',
+            'a = {kind = "basic",  guid = "guid-a", content = "c"',
+        )
+        path = tmp_path / "bank.lock"
+        path.write_text(text)
+        assert read_lock(path) == v1
 
     def test_guids_with_quotes_survive(self, tmp_path: Path) -> None:
         """GUID characters that TOML must escape are escaped."""
-        lock = plan_release(None, [NoteContent("a", 'x"y\\z', "c", False)], TYPE, now=T1).lock
+        lock = plan_release(
+            None, [NoteContent("a", 'x"y\\z', "basic", "c", False)], TYPE, now=T1
+        ).lock
         path = tmp_path / "bank.lock"
         path.write_text(format_lock(lock, source_name="bank.yaml"))
         assert read_lock(path) == lock
@@ -133,13 +214,35 @@ class TestLockFile:
 
     @pytest.mark.parametrize(
         "text",
-        ["not toml [", "version = 2\n", 'version = 1\n[note-type]\nid = "x"\n', "version = 1\n"],
+        [
+            "not toml [",
+            "version = 2\n",
+            "version = 3\n",
+            'version = 1\n[note-type]\nid = "x"\n',
+            "version = 1\n",
+            "version = 2\nnotes = 5\n[note-types]\n",
+            "version = 2\n[note-types.basic]\nid = 1\nfields = []\ntemplates = []\n"
+            'style = ""\nmod = 99999999999999\n[notes]\n',
+            'version = 2\n[note-types]\n[notes]\na = { guid = "g", kind = "basic", '
+            'content = "c", mod = -1 }\n',
+            'version = 2\n[note-types]\n[notes]\na = { guid = "g", kind = "basic", '
+            'content = "c", mod = 1, retired = "yes" }\n',
+            "version = 2\n[note-types]\n[notes]\na = 7\n",
+        ],
     )
     def test_broken_lock_is_an_error(self, tmp_path: Path, text: str) -> None:
         """A damaged lock is a DeckgenError naming the file."""
         path = tmp_path / "bank.lock"
         path.write_text(text)
         with pytest.raises(DeckgenError, match=r"bank\.lock is not a valid deckgen lock file"):
+            read_lock(path)
+
+    def test_dangling_link_is_an_error(self, tmp_path: Path) -> None:
+        """A lock that is a link to a missing file is not taken for 'no lock yet': every note
+        would be re-stamped and users would lose their local tags."""
+        path = tmp_path / "bank.lock"
+        path.symlink_to(tmp_path / "elsewhere.lock")
+        with pytest.raises(DeckgenError, match="link to a missing file"):
             read_lock(path)
 
     def test_lock_path_for(self) -> None:

@@ -10,9 +10,10 @@ import pytest
 from anki.collection import Collection
 from conftest import SMALL, ImportPackage, build_apkg
 
-from deckgen import package
+from deckgen import notes, package
 from deckgen.checker import load_deck
 from deckgen.model import Deck
+from deckgen.notetypes import BASIC, KINDS
 
 T1 = 1_700_000_000
 
@@ -36,24 +37,24 @@ def note_by_id(col: Collection, question_id: str) -> dict[str, str]:
 class TestGuid:
     def test_depends_on_deck_and_question_id_only(self) -> None:
         """The GUID is stable for a question id and differs across ids and decks."""
-        guid = package.note_guid(2059400191, "list-vs-tuple")
-        assert guid == package.note_guid(2059400191, "list-vs-tuple")
-        assert guid != package.note_guid(2059400191, "for-else")
-        assert guid != package.note_guid(2059400192, "list-vs-tuple")
+        guid = notes.note_guid(2059400191, "list-vs-tuple")
+        assert guid == notes.note_guid(2059400191, "list-vs-tuple")
+        assert guid != notes.note_guid(2059400191, "for-else")
+        assert guid != notes.note_guid(2059400192, "list-vs-tuple")
 
     def test_editing_text_keeps_guids(self, deck: Deck) -> None:
         """Changing every text of a question does not change its note's GUID."""
         edited = Deck(deck.name, deck.id, "other", (), deck.topics[::-1])
-        before = {n.question_id: n.guid for n in package.make_notes(deck)}
-        after = {n.question_id: n.guid for n in package.make_notes(edited)}
+        before = {n.question_id: n.guid for n in notes.make_notes(deck)}
+        after = {n.question_id: n.guid for n in notes.make_notes(edited)}
         assert before == after
 
 
 class TestNotes:
     def test_fields_in_note_type_order(self, deck: Deck) -> None:
         """Each note's fields follow FIELDS, rendered to HTML."""
-        note = package.make_notes(deck)[0]
-        fields = dict(zip(package.FIELDS, note.fields, strict=True))
+        note = notes.make_notes(deck)[0]
+        fields = dict(zip(BASIC.field_names, note.fields, strict=True))
         assert (
             fields["Question"] == "How does a <code>list</code> differ from a <code>tuple</code>?"
         )
@@ -64,7 +65,7 @@ class TestNotes:
 
     def test_absent_sections_are_empty_fields(self, deck: Deck) -> None:
         """Without how_to_answer/example_answer the fields are empty, so no section shows."""
-        note = package.make_notes(deck)[1]
+        note = notes.make_notes(deck)[1]
         assert note.fields[2:4] == ("", "")
 
 
@@ -88,10 +89,10 @@ class TestRoundTrip:
     ) -> None:
         """The notes use deckgen's own note type, with its fixed id and fields."""
         import_package(apkg)
-        notetype = collection.models.get(package.NOTE_TYPE_ID)  # type: ignore[arg-type]
+        notetype = collection.models.get(BASIC.id)  # type: ignore[arg-type]
         assert notetype is not None
-        assert notetype["name"] == package.NOTE_TYPE_NAME
-        assert [f["name"] for f in notetype["flds"]] == list(package.FIELDS)
+        assert notetype["name"] == BASIC.type_name
+        assert [f["name"] for f in notetype["flds"]] == list(BASIC.field_names)
 
     def test_fields_and_tags(
         self, apkg: Path, collection: Collection, import_package: ImportPackage
@@ -175,18 +176,50 @@ class TestWritePackage:
 
 
 class TestNoteTypeState:
-    def test_matches_the_note_type(self) -> None:
-        """The lock's view of the note type is the note type that is written."""
-        state = package.note_type_state()
+    @pytest.mark.parametrize("name", sorted(KINDS))
+    def test_matches_the_note_type(self, name: str) -> None:
+        """The lock's view of each note type is the note type that is written."""
+        kind = KINDS[name]
+        state = package.note_type_state(kind)
+        model = package.note_type(kind)
         assert (state.id, state.fields, state.templates) == (
-            package.NOTE_TYPE_ID,
-            package.FIELDS,
-            (package.TEMPLATE_NAME,),
+            model.model_id,
+            tuple(f["name"] for f in model.fields),
+            tuple(t["name"] for t in model.templates),
         )
 
-    def test_style_hash_covers_templates_and_css(self) -> None:
-        """Changing either template or the CSS changes the style hash."""
-        base = package.style_hash([("front", "back")], "css")
-        assert base != package.style_hash([("front!", "back")], "css")
-        assert base != package.style_hash([("front", "back!")], "css")
-        assert base != package.style_hash([("front", "back")], "css!")
+    def test_style_hash_covers_templates_and_css(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Changing a template or deckgen's CSS changes the style hash."""
+        from dataclasses import replace
+
+        from deckgen import notetypes
+
+        base = BASIC.style_hash()
+        template = replace(BASIC.templates[0], back="changed")
+        assert replace(BASIC, templates=(template,)).style_hash() != base
+        monkeypatch.setattr(notetypes, "CARD_CSS", notetypes.CARD_CSS + "p {}")
+        assert BASIC.style_hash() != base
+
+    def test_frozen_ids(self) -> None:
+        """Released note types keep their ids, field and template names forever."""
+        frozen = {
+            name: (kind.id, kind.field_names, kind.template_names) for name, kind in KINDS.items()
+        }
+        assert frozen == {
+            "basic": (
+                1733046101,
+                ("Question", "Answer", "How to answer", "Example answer", "Topic", "ID"),
+                ("Question and answer",),
+            ),
+            "reversed": (
+                1733046102,
+                ("Front", "Back", "Extra", "Topic", "ID"),
+                ("Front to back", "Back to front"),
+            ),
+            "cloze": (1733046103, ("Text", "Extra", "Topic", "ID"), ("Cloze",)),
+            "type-in": (
+                1733046104,
+                ("Question", "Answer", "Extra", "Topic", "ID"),
+                ("Type the answer",),
+            ),
+        }

@@ -11,7 +11,7 @@ from conftest import ROOT
 
 from deckgen.checker import load_deck
 from deckgen.model import Deck
-from deckgen.package import make_notes
+from deckgen.notes import make_notes
 from deckgen.render import _MARKDOWN_SYNTAX_RE, Renderer
 
 sys.path.insert(0, str(ROOT / "bench"))
