@@ -143,7 +143,8 @@ class TestMigration:
         path = tmp_path / "bank.lock"
         path.write_text(V1_LOCK)
         old = read_lock(path)
-        assert old is not None and old.version == 1
+        assert old is not None
+        assert old.version == 1
         release = plan_release(old, [note("a", "x"), note("b", "y", retired=True)], TYPE, now=T2)
         assert {q: n.mod for q, n in release.lock.notes.items()} == {"a": T1, "b": T1 + 7}
         assert (release.added, release.changed, release.removed) == ((), (), ())
