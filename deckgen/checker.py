@@ -17,18 +17,22 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from deckgen import errors
+from deckgen.cloze import cloze_problems
 from deckgen.errors import Code, Problem, SourceError
 from deckgen.model import (
     CONTROL_RE,
     DECK,
+    KIND_NAMES,
     MAX_DECK_ID,
     MIN_DECK_ID,
-    QUESTION,
     QUESTION_ID_PATTERN,
+    QUESTIONS,
     ROOT,
     TOPIC,
+    TYPE_IN_MAX,
     Deck,
     Key,
+    Kind,
     Question,
     Topic,
     deck_name_problem,
@@ -36,7 +40,7 @@ from deckgen.model import (
     slugify,
     tag_problem,
 )
-from deckgen.source import load_source
+from deckgen.source import compose, read_text
 
 _ID_RE = re.compile(QUESTION_ID_PATTERN)
 _TAG = "tag:yaml.org,2002:"
@@ -53,10 +57,10 @@ _KIND_NAMES = {
 _T = TypeVar("_T")
 
 
-def validate(root: Node, *, file: str) -> Deck:
+def validate(root: Node, *, file: str, text: str = "") -> Deck:
     """Check a composed source against the format; raise :class:`SourceError` with every
-    problem found, or return the deck."""
-    checker = _Checker(file)
+    problem found, or return the deck. ``text``, the source, locates problems inside texts."""
+    checker = _Checker(file, text.splitlines())
     deck = checker.root(root)
     if checker.problems or deck is None:
         raise SourceError(checker.problems)
@@ -66,14 +70,16 @@ def validate(root: Node, *, file: str) -> Deck:
 def load_deck(path: Path, *, name: str | None = None) -> Deck:
     """Read, compose and validate one source file; ``name`` is how problems name the file."""
     shown = str(path) if name is None else name
-    return validate(load_source(path, name=shown), file=shown)
+    text = read_text(path, name=shown)
+    return validate(compose(text, name=shown), file=shown, text=text)
 
 
 class _Checker:
     """Walks the node tree against the format, collecting problems as it goes."""
 
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, lines: list[str]) -> None:
         self.file = file
+        self.lines = lines
         self.problems: list[Problem] = []
         self.question_ids: dict[str, Node] = {}
         self.question_texts: dict[str, Node] = {}
@@ -187,31 +193,104 @@ class _Checker:
         return tuple(c for c in checked if c is not None)
 
     def question(self, node: Node) -> Question | None:
-        keys = self.mapping(node, QUESTION, "question")
+        kind = self.question_kind(node)
+        if kind is None:
+            return None
+        declared = QUESTIONS[kind]
+        keys = self.mapping(node, declared, "question" if kind == "basic" else f"{kind} question")
         if keys is None:
             return None
         qid = self.optional(keys.get("id"), self.question_id)
-        text = self.optional(keys.get("question"), lambda n: self.text(n, "question"))
-        if text is not None:
+        texts: dict[str, str] = {}
+        complete = True
+        for key in declared:
+            value_node = keys.get(key.name)
+            if value_node is None or key.kind not in (Kind.MARKDOWN, Kind.TEXT):
+                continue
+            if key.name in ("id", "kind"):
+                continue
+            if key.required:
+                value = self.text(value_node, key.name.replace("_", " "))
+                complete = complete and value is not None
+            else:
+                value = self.optional_text(value_node)
+            if value:
+                texts[key.name] = value
+                self.check_value(kind, key, value_node, value)
+        front_key = declared[2].name  # question, front or text
+        if front_key in texts:
             line = self.earlier_line(
-                self.question_texts, normalise_question(text), keys["question"]
+                self.question_texts, normalise_question(texts[front_key]), keys[front_key]
             )
             if line is not None:
                 self.report(
-                    keys["question"],
+                    keys[front_key],
                     f"duplicate question: also asked on line {line}",
                     errors.DUPLICATE_QUESTION,
                 )
-        answer = self.optional(keys.get("answer"), lambda n: self.text(n, "answer"))
-        how = self.optional(keys.get("how_to_answer"), self.optional_text)
-        example = self.optional(keys.get("example_answer"), self.optional_text)
         tags = self.optional(keys.get("tags"), self.tags) or ()
         retired = self.optional(keys.get("retired"), self.boolean) or False
-        if qid is None or text is None or answer is None:
+        required = {key.name for key in declared if key.required}
+        if qid is None or not complete or not required <= {"id", *texts}:
             return None
-        texts = {"question": text, "answer": answer}
-        texts.update({k: v for k, v in (("how_to_answer", how), ("example_answer", example)) if v})
-        return Question(qid, "basic", texts, tags, retired, node.start_mark.line + 1)
+        return Question(qid, kind, texts, tags, retired, node.start_mark.line + 1)
+
+    def question_kind(self, node: Node) -> str | None:
+        """The kind a question declares (``basic`` when it says none), read before its other
+        keys because the kind decides which keys it may have."""
+        if not isinstance(node, MappingNode):
+            return "basic"  # mapping() reports the node itself
+        for key_node, value_node in node.value:
+            if not (isinstance(key_node, ScalarNode) and key_node.value == "kind"):
+                continue
+            if self.kind(value_node) != "text":
+                self.wrong_type(value_node, "kind", "text")
+                return None
+            if value_node.value not in KIND_NAMES:
+                names = ", ".join(KIND_NAMES)
+                self.report(
+                    value_node,
+                    f"unknown kind {value_node.value!r}: a question is one of {names}"
+                    f"{_did_you_mean(value_node.value, set(KIND_NAMES))}",
+                    errors.KIND,
+                )
+                return None
+            return str(value_node.value)
+        return "basic"
+
+    def check_value(self, kind: str, key: Key, node: Node, value: str) -> None:
+        """The rules a kind sets on one of its texts."""
+        if kind == "type-in" and key.name == "answer":
+            if "\n" in value.strip() or len(value) > TYPE_IN_MAX or "`" in value:
+                self.report(
+                    node,
+                    f"a type-in answer is compared with what the user types, so it must be "
+                    f"plain text on one line of at most {TYPE_IN_MAX} characters, without "
+                    "Markdown: put longer answers in a basic question",
+                    errors.TYPE_IN_ANSWER,
+                )
+        elif kind == "cloze" and key.name == "text":
+            for offset, message in cloze_problems(value):
+                self.report_at(node, value, offset, message, errors.CLOZE)
+
+    def report_at(self, node: Node, value: str, offset: int, message: str, code: Code) -> None:
+        """Report a problem at ``offset`` in a scalar's value: on its own line and column
+        where the scalar's style lets the position be worked out, else at the scalar."""
+        line, column = node.start_mark.line + 1, node.start_mark.column + 1
+        if isinstance(node, ScalarNode) and node.style == "|":
+            line += 1 + value.count("\n", 0, offset)
+            indent = self.indent_of(line)
+            column = indent + offset - (value.rfind("\n", 0, offset) + 1) + 1
+        elif isinstance(node, ScalarNode) and "\n" not in value[:offset]:
+            column += offset + (1 if node.style in ("'", '"') else 0)
+        self.problems.append(Problem(self.file, line, column, message, code))
+
+    def indent_of(self, line: int) -> int:
+        """The indentation of a 1-based source line (0 when the text is not known)."""
+        if not 0 < line <= len(self.lines):
+            return 0
+        text = self.lines[line - 1]
+        return len(text) - len(text.lstrip(" "))
 
     def boolean(self, node: Node) -> bool | None:
         if self.kind(node) != "a boolean":

@@ -30,6 +30,7 @@ MISSING_KEY = Code("DG103", "missing-key", "A required key is missing.")
 WRONG_TYPE = Code("DG104", "wrong-type", "A value of the wrong type.")
 BLANK = Code("DG105", "blank", "A required text is empty or blank.")
 EMPTY_LIST = Code("DG106", "empty-list", "A deck without topics, or a topic without questions.")
+KIND = Code("DG107", "kind", "A question kind deckgen does not have.")
 DUPLICATE_ID = Code("DG201", "duplicate-id", "Two questions have the same id.")
 DUPLICATE_QUESTION = Code("DG202", "duplicate-question", "The same question is asked twice.")
 DUPLICATE_TOPIC = Code("DG203", "duplicate-topic", "Two topics have the same name.")
@@ -38,6 +39,8 @@ DECK_NAME = Code("DG301", "deck-name", "A deck name Anki would change on import.
 DECK_ID = Code("DG302", "deck-id", "A deck id out of range.")
 TAG = Code("DG303", "tag", "A tag Anki cannot store as written.")
 QUESTION_ID = Code("DG304", "question-id", "A question id that is not a lowercase slug.")
+TYPE_IN_ANSWER = Code("DG305", "type-in-answer", "A typed answer that is not short plain text.")
+CLOZE = Code("DG306", "cloze", "A cloze deletion Anki would not show as written.")
 CODES = (
     ENCODING,
     YAML_SYNTAX,
@@ -51,6 +54,7 @@ CODES = (
     WRONG_TYPE,
     BLANK,
     EMPTY_LIST,
+    KIND,
     DUPLICATE_ID,
     DUPLICATE_QUESTION,
     DUPLICATE_TOPIC,
@@ -59,6 +63,8 @@ CODES = (
     DECK_ID,
     TAG,
     QUESTION_ID,
+    TYPE_IN_ANSWER,
+    CLOZE,
 )
 
 

@@ -114,6 +114,7 @@ class Key:
     required: bool
     doc: str
     pattern: str | None = None  # a regular expression the whole text must match
+    choices: tuple[str, ...] | None = None  # the only values allowed
 
 
 # What tag_problem() accepts, as one regular expression (for the JSON Schema): no whitespace
@@ -121,6 +122,7 @@ class Key:
 TAG_PATTERN = r"^(?!::)(?!.*::$)(?!.*::::)[^\s\x00-\x1f\x7f]+$"
 
 QUESTION_ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+TYPE_IN_MAX = 80  # characters of a typed answer
 
 ROOT = (
     Key("deck", Kind.DECK, True, "The deck: its name, id, description and tags."),
@@ -143,27 +145,82 @@ TOPIC = (
     ),
     Key("questions", Kind.QUESTIONS, True, "The questions of this topic."),
 )
-QUESTION = (
-    Key(
-        "id",
-        Kind.TEXT,
-        True,
-        "Stable id, unique in the deck: lowercase letters, digits, '-'.",
-        pattern=QUESTION_ID_PATTERN,
-    ),
-    Key("question", Kind.MARKDOWN, True, "The front of the card."),
-    Key("answer", Kind.MARKDOWN, True, "The answer, on the back of the card."),
-    Key("how_to_answer", Kind.MARKDOWN, False, "Advice on answering, shown after the answer."),
-    Key("example_answer", Kind.MARKDOWN, False, "A model answer, shown last."),
-    Key("tags", Kind.TAGS, False, "Extra tags for this card."),
-    Key(
-        "retired",
-        Kind.BOOLEAN,
-        False,
-        "true: keep the note for users who have it, tagged"
-        " <deck-slug>::retired, and leave it out of counts.",
-    ),
+_QUESTION_ID = Key(
+    "id",
+    Kind.TEXT,
+    True,
+    "Stable id, unique in the deck: lowercase letters, digits, '-'.",
+    pattern=QUESTION_ID_PATTERN,
 )
+_TAGS = Key("tags", Kind.TAGS, False, "Extra tags for this card.")
+_RETIRED = Key(
+    "retired",
+    Kind.BOOLEAN,
+    False,
+    "true: keep the note for users who have it, tagged <deck-slug>::retired, and leave it"
+    " out of counts.",
+)
+_EXTRA = Key("extra", Kind.MARKDOWN, False, "More on the back of the card(s).")
+KIND_NAMES = ("basic", "reversed", "cloze", "type-in")
+_KIND = Key(
+    "kind",
+    Kind.TEXT,
+    False,
+    "The note kind: basic (default), reversed, cloze or type-in.",
+    choices=KIND_NAMES,
+)
+# The keys of a question, by kind: the common ones, then what the kind shows.
+QUESTIONS: dict[str, tuple[Key, ...]] = {
+    "basic": (
+        _QUESTION_ID,
+        _KIND,
+        Key("question", Kind.MARKDOWN, True, "The front of the card."),
+        Key("answer", Kind.MARKDOWN, True, "The answer, on the back of the card."),
+        Key("how_to_answer", Kind.MARKDOWN, False, "Advice on answering, shown after the answer."),
+        Key("example_answer", Kind.MARKDOWN, False, "A model answer, shown last."),
+        _TAGS,
+        _RETIRED,
+    ),
+    "reversed": (
+        _QUESTION_ID,
+        _KIND,
+        Key("front", Kind.MARKDOWN, True, "One side; a card asks for the other."),
+        Key("back", Kind.MARKDOWN, True, "The other side; a second card asks for the front."),
+        _EXTRA,
+        _TAGS,
+        _RETIRED,
+    ),
+    "cloze": (
+        _QUESTION_ID,
+        _KIND,
+        Key(
+            "text",
+            Kind.MARKDOWN,
+            True,
+            "Markdown with cloze deletions {{c1::answer}} or {{c1::answer::hint}};"
+            " one card per number.",
+        ),
+        _EXTRA,
+        _TAGS,
+        _RETIRED,
+    ),
+    "type-in": (
+        _QUESTION_ID,
+        _KIND,
+        Key("question", Kind.MARKDOWN, True, "The front of the card."),
+        Key(
+            "answer",
+            Kind.TEXT,
+            True,
+            f"The answer to type: plain text, one line, at most {TYPE_IN_MAX} characters.",
+            pattern=rf"^[^\n`]{{1,{TYPE_IN_MAX}}}$",
+        ),
+        _EXTRA,
+        _TAGS,
+        _RETIRED,
+    ),
+}
+QUESTION = QUESTIONS["basic"]
 
 MIN_DECK_ID, MAX_DECK_ID = 2, 2**63 - 1
 RETIRED_TAG = "retired"

@@ -12,7 +12,7 @@ from deckgen.model import (
     DECK,
     MAX_DECK_ID,
     MIN_DECK_ID,
-    QUESTION,
+    QUESTIONS,
     ROOT,
     TAG_PATTERN,
     TOPIC,
@@ -34,13 +34,27 @@ def json_schema() -> dict[str, Any]:
         "$defs": {
             "deck": _object(DECK),
             "topic": _object(TOPIC),
-            "question": _object(QUESTION),
+            "question": {
+                "description": "A question; its kind (basic when absent) decides its keys.",
+                "oneOf": [{"$ref": f"#/$defs/{kind}-question"} for kind in QUESTIONS],
+            },
+            **{f"{kind}-question": _question(kind, keys) for kind, keys in QUESTIONS.items()},
             "tags": {
                 "type": "array",
                 "items": {"type": "string", "pattern": TAG_PATTERN},
             },
         },
     }
+
+
+def _question(kind: str, keys: tuple[Key, ...]) -> dict[str, Any]:
+    schema = _object(keys)
+    # Each kind's `kind` allows only its own name, so exactly one branch of oneOf matches;
+    # only a basic question may leave it out.
+    schema["properties"]["kind"] = {"description": keys[1].doc, "const": kind}
+    if kind != "basic":
+        schema["required"].append("kind")
+    return schema
 
 
 def _object(keys: tuple[Key, ...]) -> dict[str, Any]:

@@ -61,8 +61,9 @@ def test_questions_yaml_names_the_schema() -> None:
         (ROOT / "questions.yaml").read_text(encoding="utf-8"),
         SMALL.read_text(encoding="utf-8"),
         starter_bank(name="q.yaml"),
+        (SMALL.parent / "kinds.yaml").read_text(encoding="utf-8"),
     ],
-    ids=["questions", "small", "starter"],
+    ids=["questions", "small", "starter", "kinds"],
 )
 def test_accepts_valid_banks(validator: jsonschema.Draft202012Validator, text: str) -> None:
     """Valid banks pass the schema."""
@@ -85,3 +86,23 @@ def test_tag_pattern_agrees_with_the_validator(tag: str) -> None:
     import re
 
     assert (re.search(TAG_PATTERN, tag) is not None) == (tag_problem(tag) is None)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        {"id": "a", "kind": "reversed", "question": "Q?", "answer": "A."},
+        {"id": "a", "kind": "cloze", "question": "Q?", "answer": "A."},
+        {"id": "a", "kind": "clozed", "text": "{{c1::x}}"},
+        {"id": "a", "kind": "type-in", "question": "Q?", "answer": "two\nlines"},
+        {"id": "a", "kind": "type-in", "question": "Q?", "answer": "`code`"},
+        {"id": "a", "question": "Q?", "answer": "A.", "text": "cloze text"},
+    ],
+)
+def test_kinds_take_only_their_keys(
+    validator: jsonschema.Draft202012Validator, question: dict[str, str]
+) -> None:
+    """A question with another kind's keys, an unknown kind or a typed answer that is not
+    one plain line fails the schema, as it fails validation."""
+    bank = {"deck": {"name": "D", "id": 12345}, "topics": [{"name": "T", "questions": [question]}]}
+    assert not validator.is_valid(bank)
