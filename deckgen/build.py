@@ -117,6 +117,7 @@ def build(
                 package_tmp,
                 mods={qid: note.mod for qid, note in release.lock.notes.items()},
                 note_type_mods={k: t.mod for k, t in release.lock.note_types.items()},
+                media={f.name: f.path for _, q in deck.questions for f in q.media.values()},
             )
             staged.commit()
         migrated = old.version if old is not None and old.version != release.lock.version else None

@@ -19,6 +19,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from deckgen import errors
 from deckgen.cloze import cloze_problems
 from deckgen.errors import Code, Problem, SourceError
+from deckgen.media import MediaFile, MediaProblem, find_media, is_remote, resolve_media
 from deckgen.model import (
     CONTROL_RE,
     DECK,
@@ -57,10 +58,11 @@ _KIND_NAMES = {
 _T = TypeVar("_T")
 
 
-def validate(root: Node, *, file: str, text: str = "") -> Deck:
+def validate(root: Node, *, file: str, text: str = "", folder: Path | None = None) -> Deck:
     """Check a composed source against the format; raise :class:`SourceError` with every
-    problem found, or return the deck. ``text``, the source, locates problems inside texts."""
-    checker = _Checker(file, text.splitlines())
+    problem found, or return the deck. ``text``, the source, locates problems inside texts;
+    media paths are relative to ``folder``, the source's folder."""
+    checker = _Checker(file, text.splitlines(), folder)
     deck = checker.root(root)
     if checker.problems or deck is None:
         raise SourceError(checker.problems)
@@ -71,15 +73,17 @@ def load_deck(path: Path, *, name: str | None = None) -> Deck:
     """Read, compose and validate one source file; ``name`` is how problems name the file."""
     shown = str(path) if name is None else name
     text = read_text(path, name=shown)
-    return validate(compose(text, name=shown), file=shown, text=text)
+    return validate(compose(text, name=shown), file=shown, text=text, folder=path.parent)
 
 
 class _Checker:
     """Walks the node tree against the format, collecting problems as it goes."""
 
-    def __init__(self, file: str, lines: list[str]) -> None:
+    def __init__(self, file: str, lines: list[str], folder: Path | None) -> None:
         self.file = file
         self.lines = lines
+        self.folder = folder  # where media paths start, and which they may not leave
+        self.allow_remote_media = False
         self.problems: list[Problem] = []
         self.question_ids: dict[str, Node] = {}
         self.question_texts: dict[str, Node] = {}
@@ -110,6 +114,7 @@ class _Checker:
         deck_id = self.optional(keys.get("id"), self.deck_id)
         description = self.optional(keys.get("description"), self.optional_text)
         tags = self.optional(keys.get("tags"), self.tags) or ()
+        self.allow_remote_media = bool(self.optional(keys.get("allow_remote_media"), self.boolean))
         if name is None or deck_id is None:
             return None
         return name, deck_id, description, tags
@@ -202,6 +207,7 @@ class _Checker:
             return None
         qid = self.optional(keys.get("id"), self.question_id)
         texts: dict[str, str] = {}
+        media: dict[str, MediaFile] = {}
         complete = True
         for key in declared:
             value_node = keys.get(key.name)
@@ -217,6 +223,8 @@ class _Checker:
             if value:
                 texts[key.name] = value
                 self.check_value(kind, key, value_node, value)
+                if key.kind is Kind.MARKDOWN:
+                    media.update(self.media(value_node, value))
         front_key = declared[2].name  # question, front or text
         if front_key in texts:
             line = self.earlier_line(
@@ -233,7 +241,7 @@ class _Checker:
         required = {key.name for key in declared if key.required}
         if qid is None or not complete or not required <= {"id", *texts}:
             return None
-        return Question(qid, kind, texts, tags, retired, node.start_mark.line + 1)
+        return Question(qid, kind, texts, tags, retired, node.start_mark.line + 1, media)
 
     def question_kind(self, node: Node) -> str | None:
         """The kind a question declares (``basic`` when it says none), read before its other
@@ -272,6 +280,23 @@ class _Checker:
         elif kind == "cloze" and key.name == "text":
             for offset, message in cloze_problems(value):
                 self.report_at(node, value, offset, message, errors.CLOZE)
+
+    def media(self, node: Node, value: str) -> dict[str, MediaFile]:
+        """The media files a Markdown text refers to, each checked; problems are reported
+        at the reference."""
+        found: dict[str, MediaFile] = {}
+        for ref in find_media(value):
+            if ref.url in found or (self.allow_remote_media and is_remote(ref.url)):
+                continue
+            if self.folder is None:
+                problem = "media can only be checked in a bank that is a file"
+                self.report_at(node, value, ref.offset, problem, errors.MEDIA)
+                continue
+            try:
+                found[ref.url] = resolve_media(ref.url, folder=self.folder, root=self.folder)
+            except MediaProblem as e:
+                self.report_at(node, value, ref.offset, str(e), errors.MEDIA)
+        return found
 
     def report_at(self, node: Node, value: str, offset: int, message: str, code: Code) -> None:
         """Report a problem at ``offset`` in a scalar's value: on its own line and column

@@ -41,6 +41,7 @@ TAG = Code("DG303", "tag", "A tag Anki cannot store as written.")
 QUESTION_ID = Code("DG304", "question-id", "A question id that is not a lowercase slug.")
 TYPE_IN_ANSWER = Code("DG305", "type-in-answer", "A typed answer that is not short plain text.")
 CLOZE = Code("DG306", "cloze", "A cloze deletion Anki would not show as written.")
+MEDIA = Code("DG307", "media", "An image or sound that cannot be packed into the deck.")
 CODES = (
     ENCODING,
     YAML_SYNTAX,
@@ -65,6 +66,7 @@ CODES = (
     QUESTION_ID,
     TYPE_IN_ANSWER,
     CLOZE,
+    MEDIA,
 )
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
+
+from deckgen.media import MediaFile
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,7 @@ class Question:
     tags: tuple[str, ...]
     retired: bool = False
     line: int = 0  # where the question starts in its file, 1-based; 0 when unknown
+    media: Mapping[str, MediaFile] = field(default_factory=dict)  # by the url as written
 
     @property
     def question(self) -> str:
@@ -133,6 +136,12 @@ DECK = (
     Key("id", Kind.INTEGER, True, "Fixed random integer; the namespace of every note GUID."),
     Key("description", Kind.MARKDOWN, False, "Shown on the deck's overview screen."),
     Key("tags", Kind.TAGS, False, "Tags added to every card."),
+    Key(
+        "allow_remote_media",
+        Kind.BOOLEAN,
+        False,
+        "true: images may link to the web (such cards show nothing offline).",
+    ),
 )
 TOPIC = (
     Key("name", Kind.TEXT, True, "Topic name, shown above each question."),

@@ -9,17 +9,22 @@ with the same result, note for note, as one process.
 from __future__ import annotations
 
 import hashlib
+import html
 import multiprocessing
 import os
+import re
 import signal
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from typing import Any
+from urllib.parse import unquote
 
 import genanki
 
 from deckgen.errors import BuildError
+from deckgen.media import MediaFile
 from deckgen.model import Deck, Question, Topic
 from deckgen.notetypes import KINDS, Field, NoteKind
 from deckgen.render import Renderer, escape
@@ -78,7 +83,8 @@ def make_notes(
     notes = []
     for (topic, q), note_fields in zip(pairs, fields, strict=True):
         tags = deck.note_tags(topic, q)
-        texts = sorted({**q.texts, "topic": topic.name}.items())
+        media = {f"media:{url}": file.sha256 for url, file in q.media.items()}
+        texts = sorted({**q.texts, "topic": topic.name, **media}.items())
         kind = KINDS[q.kind]
         notes.append(
             RenderedNote(
@@ -114,7 +120,31 @@ def render_fields(
             fields.append(escape(text))
         else:
             fields.append(renderer.block(text))
+    if question.media:
+        return tuple(pack_media(f, question.media) for f in fields)
     return tuple(fields)
+
+
+_IMG_RE = re.compile(r'<img src="([^"]*)"[^>]*>')
+
+
+def pack_media(field: str, media: Mapping[str, MediaFile]) -> str:
+    """Point the images of a rendered field at their packed files, and turn references to
+    sounds into Anki's ``[sound:...]``. A reference is matched whatever escaping or
+    percent-encoding the Markdown renderer gave its URL."""
+    if "<img " not in field:
+        return field
+    files = {unquote(url): file for url, file in media.items()}
+
+    def pack(match: re.Match[str]) -> str:
+        file = files.get(unquote(html.unescape(match.group(1))))
+        if file is None:
+            return match.group(0)
+        if file.is_audio:
+            return f"[sound:{file.name}]"
+        return match.group(0).replace(f'src="{match.group(1)}"', f'src="{file.name}"', 1)
+
+    return _IMG_RE.sub(pack, field)
 
 
 PARALLEL_MIN_QUESTIONS = 2_000
@@ -164,50 +194,72 @@ def _render_here(pairs: list[tuple[Topic, Question]]) -> Iterator[list[tuple[str
         yield _render_pairs(pairs[start:stop])
 
 
-def _quiet_worker() -> None:
+def _render_in_parallel(
+    pairs: list[tuple[Topic, Question]], jobs: int
+) -> Iterator[list[tuple[str, ...]]]:
+    """Fork ``jobs`` workers, each rendering every ``jobs``-th slice and sending the results
+    back on its own pipe; yield the slices in order. The pool is deckgen's own (no threads,
+    no queues) so that a dead worker is seen at once, as its process sentinel fires, and an
+    interrupted build stops every worker before it returns."""
+    global _fork_work
+    # A few slices per process even out the load.
+    slices = _slices(len(pairs), -(-len(pairs) // (jobs * 4)))
+    context = multiprocessing.get_context("fork")
+    workers: list[tuple[Connection, BaseProcess]] = []
+    _fork_work = pairs
+    try:
+        for number in range(jobs):
+            receiver, sender = context.Pipe(duplex=False)
+            process: BaseProcess = context.Process(
+                target=_worker, args=(sender, slices[number::jobs])
+            )
+            process.start()
+            sender.close()  # the worker holds the only sending end: EOF means it is gone
+            workers.append((receiver, process))
+        _fork_work = []
+        for index, bounds in enumerate(slices):
+            receiver, process = workers[index % jobs]
+            status, value = _receive(receiver, process)
+            if status != "ok":
+                first, last = pairs[bounds[0]][1], pairs[bounds[1] - 1][1]
+                raise BuildError(
+                    f"rendering failed ({value}) in the questions from {first.id!r} "
+                    f"(line {first.line}) to {last.id!r} (line {last.line}); nothing was written"
+                )
+            yield value
+    finally:
+        _fork_work = []
+        for _, process in workers:
+            if process.is_alive():
+                process.terminate()
+        for receiver, process in workers:
+            process.join(timeout=5)
+            receiver.close()
+
+
+def _receive(receiver: Connection, process: BaseProcess) -> tuple[str, Any]:
+    """The next message of one worker, or why there is none."""
+    wait([receiver, process.sentinel])
+    if receiver.poll():
+        try:
+            message: tuple[str, Any] = receiver.recv()
+            return message
+        except EOFError:
+            pass
+    process.join(timeout=5)
+    code = process.exitcode
+    how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit {code}"
+    return "died", f"a render worker died: {how}"
+
+
+def _worker(sender: Connection, slices: list[tuple[int, int]]) -> None:
     # Ctrl-C reaches the whole process group: only the parent handles it, and stops the
     # workers itself. SIGTERM ends a worker at once, without a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
-def _render_in_parallel(
-    pairs: list[tuple[Topic, Question]], jobs: int
-) -> Iterator[list[tuple[str, ...]]]:
-    global _fork_work
-    _fork_work = pairs
-    # A few slices per process even out the load; map keeps them in order.
-    slices = _slices(len(pairs), -(-len(pairs) // (jobs * 4)))
-    executor = ProcessPoolExecutor(
-        jobs, mp_context=multiprocessing.get_context("fork"), initializer=_quiet_worker
-    )
-    done = 0
-    try:
-        for chunk in executor.map(_render_slice, slices):
-            done += 1
-            yield chunk
-    except BrokenProcessPool:
-        start, stop = slices[done]
-        first, last = pairs[start][1], pairs[stop - 1][1]
-        raise BuildError(
-            f"a render worker died while rendering the questions from {first.id!r} "
-            f"(line {first.line}) to {last.id!r} (line {last.line}); "
-            "nothing was written"
-        ) from None
-    finally:
-        _fork_work = []
-        _stop(executor)
-
-
-def _stop(executor: ProcessPoolExecutor) -> None:
-    """Stop the workers now, not after the slices they have started (an interrupted or
-    failed build must end promptly)."""
-    # Private, but the only handle on the processes before Python 3.14's kill_workers();
-    # taken before shutdown() lets go of it.
-    processes = dict(getattr(executor, "_processes", None) or {})
-    executor.shutdown(wait=False, cancel_futures=True)
-    for process in processes.values():
-        if process.is_alive():
-            process.terminate()
-    for process in processes.values():
-        process.join(timeout=5)
+    for bounds in slices:
+        try:
+            sender.send(("ok", _render_slice(bounds)))
+        except Exception as e:  # reported by the parent, with the questions' location
+            sender.send(("error", f"{type(e).__name__}: {e}"))
+            return

@@ -62,10 +62,12 @@ def write_package(
     *,
     mods: Mapping[str, int],
     note_type_mods: Mapping[str, int],
+    media: Mapping[str, Path] | None = None,
 ) -> int:
     """Write the .apkg of ``deck`` to ``out`` and return its size. The bytes are derived
     only from the arguments: the same deck, notes and times give the same file in any
-    folder, at any time. New cards are due in the order of ``notes``, the source's."""
+    folder, at any time. New cards are due in the order of ``notes``, the source's.
+    ``media`` maps each packed media file name to the file to pack."""
     description = Renderer().block(deck.description) if deck.description else ""
     package_deck = genanki.Deck(deck.id, deck.name, description=description)
     kinds = {note.kind.name: note.kind for note in notes}
@@ -75,7 +77,7 @@ def write_package(
     # already has. Deriving them from the newest time keeps them plausible and reproducible.
     first_id = max([*note_type_mods.values(), *mods.values()]) * 1000
     try:
-        return _write(package_deck, notes, out, mods, first_id, note_type_mods)
+        return _write(package_deck, notes, out, mods, first_id, note_type_mods, media or {})
     except (OSError, sqlite3.Error) as e:
         raise BuildError(f"cannot write {out}: {e}") from e
 
@@ -87,6 +89,7 @@ def _write(
     mods: Mapping[str, int],
     first_id: int,
     note_type_mods: Mapping[str, int],
+    media: Mapping[str, Path],
 ) -> int:
     deck_id = package_deck.deck_id
     with tempfile.TemporaryDirectory(prefix="deckgen-") as folder:
@@ -148,7 +151,12 @@ def _write(
             # machines with another SQLite build produce the same bytes.
             db_file.seek(_SQLITE_VERSION_OFFSET)
             db_file.write(_SQLITE_VERSION)
-        _zip(out, {"collection.anki2": db_path, "media": b"{}"})
+        # Anki's media map: zip entry "0" is the first file, under its packed name, and so on.
+        names = sorted(media)
+        entries: dict[str, bytes | Path] = {"collection.anki2": db_path}
+        entries.update((str(i), media[name]) for i, name in enumerate(names))
+        entries["media"] = json.dumps(dict(enumerate(names))).encode()
+        _zip(out, entries)
     return out.stat().st_size
 
 

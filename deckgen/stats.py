@@ -21,6 +21,7 @@ def deck_stats(deck: Deck) -> dict[str, Any]:
         "cards": sum(
             len(KINDS[q.kind].ordinals(q.texts)) for _, q in deck.questions if not q.retired
         ),
+        "media": _media_counts(deck),
         "kinds": dict(sorted(Counter(q.kind for _, q in deck.questions if not q.retired).items())),
         "retired": deck.retired_count,
         "topics": [
@@ -38,9 +39,15 @@ def deck_stats(deck: Deck) -> dict[str, Any]:
 def format_stats(stats: dict[str, Any]) -> str:
     """The counts as a short plain-text report."""
     retired = f", {stats['retired']} retired" if stats["retired"] else ""
+    media = stats["media"]
+    packed = (
+        f", {media['images']} images and {media['sounds']} sounds ({media['bytes']} bytes)"
+        if media["images"] or media["sounds"]
+        else ""
+    )
     lines = [
         f"{stats['deck']}: {stats['notes']} notes, {stats['cards']} cards{retired}, "
-        f"{len(stats['topics'])} topics",
+        f"{len(stats['topics'])} topics{packed}",
         "",
     ]
     width = max(len(t["name"]) for t in stats["topics"])
@@ -48,3 +55,13 @@ def format_stats(stats: dict[str, Any]) -> str:
     lines += ["", "Tags:"]
     lines += [f"  {count:>5}  {tag}" for tag, count in stats["tags"].items()]
     return "\n".join(lines)
+
+
+def _media_counts(deck: Deck) -> dict[str, int]:
+    files = {f.name: f for _, q in deck.questions for f in q.media.values()}
+    audio = sum(f.is_audio for f in files.values())
+    return {
+        "images": len(files) - audio,
+        "sounds": audio,
+        "bytes": sum(f.path.stat().st_size for f in files.values()),
+    }
