@@ -83,6 +83,16 @@ class TestClient:
         assert server.requests == [{"action": "sync", "version": 6, "params": {}}]
         assert server.sync_requests == 1
 
+    def test_proxy_settings_are_ignored(
+        self, start_server: StartServer, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A proxy from the environment would carry the loopback request elsewhere."""
+        for name in ("http_proxy", "HTTP_PROXY", "all_proxy"):
+            monkeypatch.setenv(name, f"http://127.0.0.1:{free_port()}")
+        monkeypatch.delenv("no_proxy", raising=False)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        assert AnkiConnect(start_server().url).api_version() == 6
+
     def test_nothing_listening(self) -> None:
         """A refused connection means Anki or the add-on is not running."""
         client = AnkiConnect(f"http://127.0.0.1:{free_port()}")
