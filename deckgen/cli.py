@@ -15,8 +15,12 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from deckgen.build import BuildResult
 
 SourcePath = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -151,6 +155,11 @@ def build(
             now=builder.release_time(),
             progress=_ProgressBar(),
         )
+    _report_build(result)
+
+
+def _report_build(result: BuildResult) -> None:
+    """Say what a build wrote, and warn about questions that left the source."""
     deck, release = result.deck, result.release
     retired = f", {deck.retired_count} retired" if deck.retired_count else ""
     _echo(
@@ -270,6 +279,93 @@ def stats(source: Path, as_json: bool) -> None:
     click.echo(
         json.dumps(counts, indent=2, ensure_ascii=False) if as_json else format_stats(counts)
     )
+
+
+@main.command()
+@click.argument("source", type=SourcePath)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Where to write the .apkg  [default: dist/<deck-name>.apkg]",
+)
+@click.option(
+    "--lock",
+    "lock_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The lock file  [default: SOURCE with the suffix .lock]",
+)
+@click.option(
+    "--allow-note-type-change",
+    is_flag=True,
+    help="Build even though the note type's fields or templates changed.",
+)
+@click.option(
+    "--url",
+    default="http://127.0.0.1:8765",
+    show_default=True,
+    callback=lambda _ctx, _param, value: _check_url(value),
+    help="Where AnkiConnect listens.",
+)
+@click.option(
+    "--api-key",
+    envvar="DECKGEN_ANKICONNECT_KEY",
+    show_envvar=True,
+    help="The apiKey set in AnkiConnect's config, if any.",
+)
+@click.option("--sync", is_flag=True, help="Ask Anki to sync with AnkiWeb after the import.")
+def push(
+    source: Path,
+    output: Path | None,
+    lock_path: Path | None,
+    allow_note_type_change: bool,
+    url: str,
+    api_key: str | None,
+    sync: bool,
+) -> None:
+    """Build SOURCE and import it into a running Anki through AnkiConnect.
+
+    Anki must be open, with the AnkiConnect add-on (code 2055492159). deckgen checks that
+    first, so nothing is built when Anki cannot import. The build is `deckgen build`'s, lock
+    included; the import is Anki's own, as File > Import does it: unchanged notes are left
+    alone and study progress is kept.
+
+    Example:
+
+        deckgen push questions.yaml
+
+        deckgen push questions.yaml --sync --api-key "$KEY"
+    """
+    from deckgen import build as builder
+    from deckgen.ankiconnect import AnkiConnect
+    from deckgen.push import push as push_release
+
+    with _error_boundary(nothing_written=True):
+        pushed = push_release(
+            source,
+            client=AnkiConnect(url, key=api_key or None),
+            output=output,
+            name=str(source),
+            lock_path=lock_path,
+            allow_note_type_change=allow_note_type_change,
+            sync=sync,
+            now=builder.release_time(),
+            progress=_ProgressBar(),
+        )
+    _report_build(pushed.build)
+    deck = pushed.build.deck
+    _echo(f"Imported {pushed.package} into Anki, deck {deck.name}", fg="green")
+    if pushed.synced:
+        click.echo("Asked Anki to sync with AnkiWeb")
+
+
+def _check_url(value: str) -> str:
+    from deckgen.ankiconnect import check_url
+
+    try:
+        return check_url(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
 
 
 @contextmanager
