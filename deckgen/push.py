@@ -9,7 +9,7 @@ from pathlib import Path
 
 from deckgen.ankiconnect import AnkiConnect, AnkiConnectError
 from deckgen.build import BuildResult, build
-from deckgen.package import Progress
+from deckgen.notes import Progress
 
 
 @dataclass(frozen=True)
