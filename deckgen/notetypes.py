@@ -217,10 +217,15 @@ code {
 }
 pre.highlight {
   font-size: 0.84em; line-height: 1.4; padding: 0.7em 0.9em; border-radius: 6px;
-  overflow-x: auto; white-space: pre;
+  overflow-x: auto; white-space: pre; max-width: 100%; box-sizing: border-box;
 }
-pre.highlight code { padding: 0; background: none; font-size: 1em; }
-table { border-collapse: collapse; margin: 0.5em 0; }
+pre.highlight code { padding: 0; background: none; font-size: 1em; white-space: pre; }
+/* A table wider than the screen scrolls inside the card instead of running off it. */
+table {
+  border-collapse: collapse; margin: 0.5em 0;
+  display: block; max-width: 100%; width: max-content; overflow-x: auto;
+}
+img { max-width: 100%; height: auto; }
 th, td { border: 1px solid #d0d7de; padding: 0.25em 0.6em; }
 blockquote { margin: 0.5em 0; padding-left: 0.8em; border-left: 3px solid #d0d7de; color: #656d76; }
 .cloze { font-weight: 600; color: #0969da; }
