@@ -17,11 +17,13 @@ from pathlib import Path
 
 import click
 
+from deckgen import DISTRIBUTION
+
 SourcePath = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="deckgen")
+@click.version_option(package_name=DISTRIBUTION)
 def main() -> None:
     """Keep flashcard decks as code: validate a YAML question bank and build an Anki deck."""
 
