@@ -235,6 +235,38 @@ def init(path: Path) -> None:
 
 
 @main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--name", "deck_name", help="The deck's name  [default: from DIRECTORY's name]")
+def new(directory: Path, deck_name: str | None) -> None:
+    """Create a deck repository in DIRECTORY, ready to push to GitHub.
+
+    It holds a starter bank, questions.yaml, with a fresh deck id and its lock; a README for
+    the deck's users; .gitignore; a pre-commit config with deckgen's hook; and CI and
+    release workflows that use deckgen's GitHub Action. DIRECTORY may exist (an empty clone,
+    say), but if any of these files is already there, nothing is written.
+
+    Example:
+
+        deckgen new python-deck --name "Python Interview Questions"
+    """
+    from deckgen.build import release_time
+    from deckgen.newrepo import new_repository
+
+    with _error_boundary(nothing_written=True):
+        created = new_repository(directory, deck_name=deck_name, now=release_time())
+    _echo(
+        f"Created {directory}: {created.deck.name}, {len(created.files)} files",
+        fg="green",
+    )
+    for name in created.files:
+        click.echo(f"  {name}")
+    click.echo(
+        f"Next: edit {directory / 'questions.yaml'}, check it with 'deckgen validate', then "
+        "commit everything and push it to GitHub. Pushing a tag v* publishes a release."
+    )
+
+
+@main.command()
 @click.argument("source", type=SourcePath)
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
 def stats(source: Path, as_json: bool) -> None:
