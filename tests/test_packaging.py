@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -97,3 +98,15 @@ def test_license_is_mit() -> None:
     text = (ROOT / "LICENSE").read_text()
     assert text.startswith("MIT License\n\nCopyright (c) 2026 the deckgen authors\n")
     assert "Permission is hereby granted, free of charge" in text
+
+
+def test_readme_names_this_version_and_repository() -> None:
+    """Every tag the README tells people to use is this version's, in deckgen's repository."""
+    readme = (ROOT / "README.md").read_text()
+    tags = re.findall(r"(?:deckgen/deckgen[@/]|rev: |`@)(v\d+\.\d+\.\d+)\b", readme)
+    assert len(tags) >= 5, tags
+    assert set(tags) == {f"v{PROJECT['version']}"}
+    assert f"  - repo: {REPOSITORY}\n    rev: v{PROJECT['version']}\n" in readme
+    assert f"pipx install git+{REPOSITORY}@v{PROJECT['version']}" in readme
+    assert f"pip show {DISTRIBUTION}" in readme or f"**`{DISTRIBUTION}`**" in readme
+    assert "OWNER" not in readme
