@@ -109,7 +109,7 @@ def test_ci_step_passes_on_the_bank(checkout: Path, tmp_path: Path) -> None:
         env=base_env(tmp_path, fake_bin) | gh_env,
         preset=INSTALLED,
     )
-    assert result.ran == ["inputs", "validate", "build", "checksums"]
+    assert result.ran == ["check", "validate", "build", "checksums"]
     assert (checkout / "dist/fastapi-interview-questions.apkg").is_file()
 
 
