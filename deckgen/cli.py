@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from deckgen import DISTRIBUTION
+
 if TYPE_CHECKING:
     from deckgen.build import BuildResult
 
@@ -40,7 +42,7 @@ def _terminate(signum: int, frame: object) -> None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="deckgen")
+@click.version_option(package_name=DISTRIBUTION)
 def main() -> None:
     """Keep flashcard decks as code: validate a YAML question bank and build an Anki deck."""
 
@@ -259,6 +261,38 @@ def init(path: Path) -> None:
         if not schema_path.exists():
             write_new_file(schema_path, json.dumps(json_schema(), indent=2) + "\n")
     _echo(f"Wrote {path}: check it with 'deckgen validate {path}'", fg="green")
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--name", "deck_name", help="The deck's name  [default: from DIRECTORY's name]")
+def new(directory: Path, deck_name: str | None) -> None:
+    """Create a deck repository in DIRECTORY, ready to push to GitHub.
+
+    It holds a starter bank, questions.yaml, with a fresh deck id and its lock; a README for
+    the deck's users; .gitignore; a pre-commit config with deckgen's hook; and CI and
+    release workflows that use deckgen's GitHub Action. DIRECTORY may exist (an empty clone,
+    say), but if any of these files is already there, nothing is written.
+
+    Example:
+
+        deckgen new python-deck --name "Python Interview Questions"
+    """
+    from deckgen.build import release_time
+    from deckgen.newrepo import new_repository
+
+    with _error_boundary(nothing_written=True):
+        created = new_repository(directory, deck_name=deck_name, now=release_time())
+    _echo(
+        f"Created {directory}: {created.deck.name}, {len(created.files)} files",
+        fg="green",
+    )
+    for name in created.files:
+        click.echo(f"  {name}")
+    click.echo(
+        f"Next: edit {directory / 'questions.yaml'}, check it with 'deckgen validate', then "
+        "commit everything and push it to GitHub. Pushing a tag v* publishes a release."
+    )
 
 
 @main.command()

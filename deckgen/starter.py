@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 
 from deckgen.model import MAX_DECK_ID
@@ -15,7 +16,7 @@ STARTER = """\
 # A deckgen question bank. Check it with `deckgen validate {name}` and build it into an
 # Anki package with `deckgen build {name}`. The format is described in deckgen's README.
 deck:
-  name: My Interview Questions
+  name: {deck_name}
   id: {deck_id}                  # never change it: it identifies every note in this deck
   description: Questions I want to remember, with *Markdown* and `code`.
   tags: [interview]
@@ -46,7 +47,21 @@ topics:
 """
 
 
-def starter_bank(*, name: str) -> str:
+def starter_bank(*, name: str, deck_name: str = "My Interview Questions") -> str:
     """The text of a starter bank with a freshly drawn deck id; ``name`` is its file name."""
     deck_id = _ID_FLOOR + secrets.randbelow(MAX_DECK_ID - _ID_FLOOR)
-    return STARTER.format(schema=SCHEMA_FILE, name=name, deck_id=deck_id)
+    return STARTER.format(
+        schema=SCHEMA_FILE, name=name, deck_name=_yaml_text(deck_name), deck_id=deck_id
+    )
+
+
+def _yaml_text(text: str) -> str:
+    """``text`` as a YAML scalar: plain when YAML reads it back unchanged, else quoted."""
+    import yaml
+
+    try:
+        if yaml.safe_load(f"key: {text}") == {"key": text}:
+            return text
+    except yaml.YAMLError:
+        pass
+    return json.dumps(text, ensure_ascii=False)  # a JSON string is a YAML double-quoted one

@@ -1,9 +1,8 @@
-"""The GitHub Actions workflows: linted with actionlint, and their build steps run here."""
+"""deckgen's own workflows: linted with actionlint, and their use of the action run here."""
 
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import subprocess
 import sys
@@ -12,78 +11,65 @@ from typing import Any
 
 import pytest
 import yaml
+from actionrunner import base_env, fake_gh, git, github_context, run_action
 from conftest import ROOT
 
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 BIN = Path(sys.executable).parent
+INSTALLED = {"install": {"bin": str(BIN)}, "python": {"python-path": sys.executable}}
 
 
-def steps(workflow: str) -> dict[str, dict[str, Any]]:
-    """The steps of a workflow's only job, by id."""
-    data = yaml.safe_load((ROOT / ".github" / "workflows" / workflow).read_text())
-    (job,) = data["jobs"].values()
-    return {step["id"]: step for step in job["steps"] if "id" in step}
+def load(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(path.read_text())
+    return data
 
 
-def run_step(step: dict[str, Any], cwd: Path, env: dict[str, str]) -> None:
-    """Run a step's script with bash, as the runner does (-e, pipefail)."""
-    subprocess.run(
-        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+def action_step(workflow: Path, uses: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The job that calls the action ``uses``, and that step."""
+    for job in load(workflow)["jobs"].values():
+        for step in job["steps"]:
+            if step.get("uses", "").split("@")[0] == uses:
+                return job, step
+    raise AssertionError(f"{workflow.name} does not use {uses}")
+
+
+def actionlint(*workflows: Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """actionlint on ``workflows``; it also checks the inputs given to local actions."""
+    return subprocess.run(
+        [str(BIN / "actionlint"), "-no-color", *map(str, workflows)],
         cwd=cwd,
-        env=env,
-        check=True,
         capture_output=True,
+        text=True,
     )
 
 
-def git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+def assert_pinned(workflow: Path) -> None:
+    """Every action from another repository is used at an exact version, never a branch."""
+    for job in load(workflow)["jobs"].values():
+        for step in job["steps"]:
+            if "uses" in step and not step["uses"].startswith("./"):
+                version = step["uses"].split("@")[1]
+                assert version.count(".") == 2, step["uses"]
 
 
 @pytest.fixture
 def checkout(tmp_path: Path) -> Path:
-    """A tagged scratch repository holding the bank, its lock, and deckgen as .venv/bin."""
+    """A scratch clone of deckgen's bank: the bank, its lock and schema, committed, tagged."""
     repo = tmp_path / "repo"
     repo.mkdir()
     for name in ("questions.yaml", "questions.lock", "deckgen.schema.json"):
         shutil.copy(ROOT / name, repo / name)
-    (repo / ".venv" / "bin").mkdir(parents=True)
-    (repo / ".venv" / "bin" / "deckgen").symlink_to(BIN / "deckgen")
     git(repo, "init", "-q")
-    git(repo, "add", "questions.yaml", "questions.lock", "deckgen.schema.json")
-    env = {"GIT_COMMITTER_DATE": "2026-01-02T03:04:05Z", "GIT_AUTHOR_DATE": "2026-01-02T03:04:05Z"}
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "bank"],
-        cwd=repo,
-        check=True,
-        env=os.environ | env,
-    )
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "bank")
     git(repo, "tag", "v1.0.0")
     return repo
 
 
-@pytest.fixture
-def runner_env(tmp_path: Path) -> dict[str, str]:
-    """The environment of the release job, with a `gh` that has no previous release."""
-    fake_bin = tmp_path / "fake-bin"
-    fake_bin.mkdir()
-    gh = fake_bin / "gh"
-    gh.write_text("#!/bin/sh\necho 'release not found' >&2\nexit 1\n")
-    gh.chmod(0o755)
-    return {
-        "PATH": f"{fake_bin}{os.pathsep}{os.environ['PATH']}",
-        "HOME": str(tmp_path),
-        "TAG": "v1.0.0",
-        "GH_TOKEN": "unused",
-    }
-
-
 @pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
 def test_actionlint(workflow: Path) -> None:
-    """actionlint finds nothing wrong with the workflow."""
-    result = subprocess.run(
-        [str(BIN / "actionlint"), "-no-color", str(workflow)], capture_output=True, text=True
-    )
+    """actionlint finds nothing wrong with the workflow, nor with its use of the action."""
+    result = actionlint(workflow)
     assert (result.returncode, result.stdout) == (0, "")
 
 
@@ -94,44 +80,62 @@ def test_workflows_exist() -> None:
 
 def test_release_needs_write_permission_only_in_its_job() -> None:
     """The workflow defaults to read-only; only the release job may write contents."""
-    data = yaml.safe_load((ROOT / ".github/workflows/release.yml").read_text())
+    data = load(ROOT / ".github/workflows/release.yml")
     assert data["permissions"] == {"contents": "read"}
     assert data["jobs"]["release"]["permissions"] == {"contents": "write"}
 
 
-def test_actions_are_pinned() -> None:
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
+def test_actions_are_pinned(workflow: Path) -> None:
     """Every action is used at an exact version, never a moving branch."""
-    for workflow in WORKFLOWS:
-        data = yaml.safe_load(workflow.read_text())
-        for job in data["jobs"].values():
-            for step in job["steps"]:
-                if "uses" in step:
-                    version = step["uses"].split("@")[1]
-                    assert version.count(".") == 2, step["uses"]
+    assert_pinned(workflow)
 
 
-def test_release_steps_build_a_reproducible_deck(
-    checkout: Path, runner_env: dict[str, str], tmp_path: Path
-) -> None:
-    """The release's build, checksum and notes steps work, and rebuild the same bytes."""
-    release = steps("release.yml")
-    for step_id in ("build", "checksum", "notes"):
-        run_step(release[step_id], checkout, runner_env)
-    (apkg,) = (checkout / "dist").glob("*.apkg")
-    digest = hashlib.sha256(apkg.read_bytes()).hexdigest()
-    assert (checkout / "dist" / "SHA256SUMS").read_text() == f"{digest}  {apkg.name}\n"
-    notes = (checkout / "notes.md").read_text()
-    assert notes.startswith("First release.\n\nFastAPI Interview Questions: 23 notes")
+def test_ci_runs_the_test_suite() -> None:
+    """CI keeps deckgen's own test job beside the deck job."""
+    steps = load(ROOT / ".github/workflows/ci.yml")["jobs"]["test"]["steps"]
+    assert [s["run"] for s in steps if "run" in s] == ["make test"]
+
+
+def test_ci_step_passes_on_the_bank(checkout: Path, tmp_path: Path) -> None:
+    """CI's use of the action validates and builds the bank with the committed lock."""
+    _, step = action_step(ROOT / ".github/workflows/ci.yml", "./")
+    fake_bin, gh_env = fake_gh(tmp_path)
+    result = run_action(
+        ROOT,
+        workspace=checkout,
+        inputs=step["with"],
+        github=github_context("refs/heads/main"),
+        env=base_env(tmp_path, fake_bin) | gh_env,
+        preset=INSTALLED,
+    )
+    assert result.ran == ["check", "validate", "build", "checksums"]
+    assert (checkout / "dist/fastapi-interview-questions.apkg").is_file()
+
+
+def test_release_step_publishes_a_reproducible_deck(checkout: Path, tmp_path: Path) -> None:
+    """The release workflow's tag run publishes the package, its checksum and notes."""
+    job, step = action_step(ROOT / ".github/workflows/release.yml", "./")
+    assert job["steps"][0]["with"] == {"fetch-depth": 0}
+    fake_bin, gh_env = fake_gh(tmp_path)
+
+    def release(workspace: Path) -> str:
+        run_action(
+            ROOT,
+            workspace=workspace,
+            inputs=step["with"],
+            github=github_context("refs/tags/v1.0.0"),
+            env=base_env(tmp_path, fake_bin) | gh_env,
+            preset=INSTALLED,
+        )
+        apkg = workspace / "dist/fastapi-interview-questions.apkg"
+        return hashlib.sha256(apkg.read_bytes()).hexdigest()
 
     again = tmp_path / "again"
-    shutil.copytree(checkout, again, symlinks=True)
-    shutil.rmtree(again / "dist")
-    run_step(release["build"], again, runner_env)
-    assert hashlib.sha256((again / "dist" / apkg.name).read_bytes()).hexdigest() == digest
-
-
-def test_ci_steps_pass_on_the_bank(checkout: Path, runner_env: dict[str, str]) -> None:
-    """CI's validate and locked-build steps pass on the committed bank and lock."""
-    ci = steps("ci.yml")
-    run_step(ci["validate"], checkout, runner_env)
-    run_step(ci["build"], checkout, runner_env)
+    shutil.copytree(checkout, again)
+    digest = release(checkout)
+    sums = (checkout / "dist/SHA256SUMS").read_text()
+    assert sums == f"{digest}  fastapi-interview-questions.apkg\n"
+    log = Path(gh_env["FAKE_GH_LOG"]).read_text()
+    assert log.startswith("release create v1.0.0 dist/fastapi-interview-questions.apkg ")
+    assert release(again) == digest
