@@ -121,7 +121,7 @@ def test_release_steps_build_a_reproducible_deck(
     digest = hashlib.sha256(apkg.read_bytes()).hexdigest()
     assert (checkout / "dist" / "SHA256SUMS").read_text() == f"{digest}  {apkg.name}\n"
     notes = (checkout / "notes.md").read_text()
-    assert notes.startswith("First release.\n\nFastAPI Interview Questions: 23 notes")
+    assert notes.startswith("First release.\n\nFastAPI Interview Questions: 73 notes")
 
     again = tmp_path / "again"
     shutil.copytree(checkout, again, symlinks=True)
