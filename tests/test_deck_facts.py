@@ -192,12 +192,17 @@ def fact_response_serialization() -> None:
     def own_response() -> Any:
         return PlainTextResponse("as it is")
 
+    @app.get("/custom", response_class=JSONResponse)
+    def custom_response_class() -> Item:
+        return Item(name="pen", price=1)
+
     client = TestClient(app)
-    for path in ("/model", "/annotation", "/none"):
+    for path in ("/model", "/annotation", "/none", "/custom"):
         response = client.get(path)
         assert response.headers["content-type"] == "application/json"
+        assert response.json() == {"name": "pen", "price": 1.0}
     assert client.get("/own").text == "as it is"
-    assert seen == [Response, Response, JSONResponse, PlainTextResponse]
+    assert seen == [Response, Response, JSONResponse, JSONResponse, PlainTextResponse]
 
 
 def fact_validation_error_response() -> None:
@@ -334,6 +339,17 @@ def fact_yield_dependency_teardown() -> None:
 
 def fact_dependency_scope_function() -> None:
     assert teardown_order("function") == ["teardown", "sent", "task sees session"]
+
+
+def fact_route_level_dependencies() -> None:
+    """The card's extra: `FastAPI(dependencies=...)` applies to every route."""
+    calls: list[str] = []
+    app = FastAPI(dependencies=[Depends(lambda: calls.append("checked"))])
+    app.get("/a")(lambda: "a")
+    app.get("/b")(lambda: "b")
+    client = TestClient(app)
+    assert [client.get("/a").json(), client.get("/b").json()] == ["a", "b"]
+    assert calls == ["checked", "checked"]
 
 
 def fact_header_parameter_name() -> None:
