@@ -8,6 +8,7 @@ the last two go through deckgen itself.
 from __future__ import annotations
 
 import re
+import shutil
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -15,13 +16,14 @@ from typing import Any
 import pytest
 import yaml
 from anki.collection import Collection
-from conftest import ROOT, ImportPackage, build_apkg
+from conftest import DATA, ROOT, ImportPackage, build_apkg
 
 from deckgen.build import build
 from deckgen.checker import load_deck
 from deckgen.model import Deck
 
 QUESTIONS = ROOT / "questions.yaml"
+FIRST_EDITION_SOURCE = DATA / "valid" / "fastapi-first-edition.yaml"
 SEED_QUESTIONS = 24
 # Notes of the first edition: users have studied them, so each must stay (maybe retired).
 FIRST_EDITION = [
@@ -265,3 +267,41 @@ def test_committed_lock_is_current(tmp_path: Path) -> None:
     result = build(QUESTIONS, output=tmp_path / "deck.apkg", locked=True, now=0)
     assert result.release.up_to_date
     assert not result.lock_written
+
+
+def test_second_edition_updates_the_first_in_anki(
+    tmp_path: Path, collection: Collection, import_package: ImportPackage
+) -> None:
+    """A first-edition user keeps every card and its progress; the drills arrive as new."""
+    editions = []
+    for number, source in enumerate((FIRST_EDITION_SOURCE, QUESTIONS), start=1):
+        folder = tmp_path / f"edition-{number}"  # each build writes its lock beside the source
+        folder.mkdir()
+        shutil.copy(source, folder / "questions.yaml")
+        release = build(folder / "questions.yaml", output=folder / "deck.apkg", now=number * 1000)
+        editions.append(release.path)
+
+    assert len(import_package(editions[0]).new) == len(FIRST_EDITION)
+    collection.decks.select(collection.decks.id_for_name("FastAPI Interview Questions"))  # type: ignore[arg-type]
+    for _ in range(5):
+        card = collection.sched.getCard()
+        assert card is not None
+        collection.sched.answerCard(card, 3)
+    studied = collection.db.all("select id, nid, ivl, due, queue from cards where reps > 0")
+    assert len(studied) == 5
+    first_cards = sorted(collection.find_cards(""))
+
+    log = import_package(editions[1])
+    assert (len(log.new), len(log.updated), len(log.conflicting)) == (
+        len(NOTES) - len(FIRST_EDITION),
+        len(FIRST_EDITION),
+        0,
+    )
+    assert (collection.note_count(), collection.card_count()) == (
+        len(NOTES),
+        sum(cards(note) for note in NOTES),
+    )
+    assert collection.db.all("select id, nid, ivl, due, queue from cards where reps > 0") == studied
+    assert set(first_cards) <= set(collection.find_cards(""))
+    for question_id in FIRST_EDITION:
+        assert len(collection.find_notes(f"ID:{question_id}")) == 1, question_id
