@@ -2,7 +2,7 @@
 and right on a real Anki card.
 
 Most checks read the bank with plain ``yaml.safe_load``, so they judge the text as written;
-the last two go through deckgen itself.
+the three tests at the end build the deck with deckgen itself.
 """
 
 from __future__ import annotations
