@@ -204,7 +204,9 @@ class TestBuild:
     def test_stale_lock_fails(self, run: RunAction, repo: Path) -> None:
         """A bank edited without its lock fails the locked build, and nothing is written."""
         text = (repo / "questions.yaml").read_text()
-        (repo / "questions.yaml").write_text(text.replace("What is FastAPI", "What's FastAPI"))
+        (repo / "questions.yaml").write_text(
+            text.replace("What sets FastAPI apart", "What makes FastAPI different")
+        )
         with pytest.raises(StepFailed) as failed:
             run()
         assert failed.value.step == "build"
@@ -245,7 +247,7 @@ class TestRelease:
         assert result.ran == ["check", "validate", "build", "checksums", "notes", "publish"]
         notes_file = result.steps["notes"]["file"]
         notes = Path(notes_file).read_text()
-        assert notes.startswith("First release.\n\nFastAPI Interview Questions: 23 notes")
+        assert notes.startswith("First release.\n\nFastAPI Interview Questions: 73 notes")
         assert gh_log.read_text().splitlines() == [
             "release create v1.0.0 dist/fastapi-interview-questions.apkg dist/SHA256SUMS "
             f"--verify-tag --title v1.0.0 --notes-file {notes_file}"
@@ -261,14 +263,16 @@ class TestRelease:
         shutil.copy(repo / "dist/fastapi-interview-questions.apkg", released)
 
         text = (repo / "questions.yaml").read_text()
-        (repo / "questions.yaml").write_text(text.replace("What is FastAPI", "What's FastAPI"))
+        (repo / "questions.yaml").write_text(
+            text.replace("What sets FastAPI apart", "What makes FastAPI different")
+        )
         subprocess.run([BIN / "deckgen", "build", "questions.yaml"], cwd=repo, check=True)
         git(repo, "commit", "-q", "-am", "reword", date="2026-02-03T04:05:06Z")
         git(repo, "tag", "v1.1.0")
         result = run("refs/tags/v1.1.0", release="true")
         notes = Path(result.steps["notes"]["file"]).read_text()
         assert notes.startswith("## FastAPI Interview Questions\n\n0 added, 1 changed,")
-        assert "- `what-is-fastapi`: What's FastAPI" in notes
+        assert "- `what-is-fastapi`: What makes FastAPI different" in notes
         assert (
             gh_log.read_text()
             .splitlines()[1]
