@@ -7,23 +7,24 @@ Notes are matched by GUID, as Anki matches them on import.
 from __future__ import annotations
 
 import html
-import json
 import re
-import sqlite3
 import tempfile
-import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
+from deckgen.apkg import ZIP_MAGIC, field, read_collection
 from deckgen.checker import load_deck
-from deckgen.errors import DeckgenError
+from deckgen.errors import DeckgenError, shown_path
 from deckgen.lock import NoteTypeState
 from deckgen.model import RETIRED_TAG, deck_slug
 from deckgen.package import FIELDS, NOTE_TYPE_ID, make_notes, note_type_state, style_hash
+from deckgen.source import open_regular_file
 
 _TAG_RE = re.compile(r"<[^>]+>")
 _CODE_RE = re.compile(r"<code>(.*?)</code>", re.DOTALL)
+_MAX_TITLE_SOURCE = 2000
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,9 @@ class NoteView:
     @property
     def title(self) -> str:
         """The question as one line of Markdown: code spans kept, other HTML shown as text."""
-        parts = _CODE_RE.split(self.fields.get("Question", ""))
+        # A title is one line of the notes: a huge field (from a hostile package) is cut
+        # first, so that the regular expressions below stay cheap.
+        parts = _CODE_RE.split(self.fields.get("Question", "")[:_MAX_TITLE_SOURCE])
         # re.split puts the captured code-span contents at the odd indices.
         text = "".join(
             f"`{html.unescape(part)}`"
@@ -60,9 +63,14 @@ class Snapshot:
 
 def load_snapshot(path: Path) -> Snapshot:
     """Read an .apkg, or render a source file, into a snapshot."""
-    if zipfile.is_zipfile(path):
-        return _package_snapshot(path)
-    deck = load_deck(path)
+    name = shown_path(path)
+    with open_regular_file(path, name=name) as file:
+        if file.read(4) in ZIP_MAGIC:
+            file.seek(0)
+            return _package_snapshot(file, name)
+    if path.suffix.lower() in (".apkg", ".colpkg"):
+        raise DeckgenError(f"{name} is not an Anki package: it is not a zip archive")
+    deck = load_deck(path, name=name)
     retired_tag = f"{deck.slug}::{RETIRED_TAG}"
     notes = {
         note.guid: NoteView(
@@ -144,42 +152,45 @@ def _note_type_change(old: NoteTypeState, new: NoteTypeState) -> str:
     return "Unchanged."
 
 
-def _package_snapshot(path: Path) -> Snapshot:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            data = archive.read("collection.anki2")
-    except (KeyError, zipfile.BadZipFile, OSError) as e:
-        raise DeckgenError(f"{path} is not an Anki package this version can read: {e}") from e
+def _package_snapshot(file: BinaryIO, name: str) -> Snapshot:
     with tempfile.TemporaryDirectory(prefix="deckgen-") as tmp:
-        db_path = Path(tmp) / "collection.anki2"
-        db_path.write_bytes(data)
-        db = sqlite3.connect(db_path)
-        try:
-            models_json, decks_json = db.execute("select models, decks from col").fetchone()
-            rows = db.execute("select guid, mid, flds, tags from notes").fetchall()
-        except sqlite3.Error as e:
-            raise DeckgenError(f"{path}: cannot read its collection: {e}") from e
-        finally:
-            db.close()
-    model = json.loads(models_json).get(str(NOTE_TYPE_ID))
+        collection = read_collection(file, name=name, folder=Path(tmp), note_type_id=NOTE_TYPE_ID)
+    model = (
+        collection.models.get(str(NOTE_TYPE_ID)) if isinstance(collection.models, dict) else None
+    )
     if model is None:
-        raise DeckgenError(f"{path} was not built by deckgen: it has no deckgen note type")
-    field_names = [f["name"] for f in model["flds"]]
-    templates = model["tmpls"]
+        raise DeckgenError(f"{name} was not built by deckgen: it has no deckgen note type")
+    what = "the deckgen note type"
+    field_names = [
+        field(f, "name", str, name=name, what=f"a field of {what}")
+        for f in field(model, "flds", list, name=name, what=what)
+    ]
+    templates = [
+        (
+            field(t, "name", str, name=name, what=f"a template of {what}"),
+            field(t, "qfmt", str, name=name, what=f"a template of {what}"),
+            field(t, "afmt", str, name=name, what=f"a template of {what}"),
+        )
+        for t in field(model, "tmpls", list, name=name, what=what)
+    ]
     note_type = NoteTypeState(
         NOTE_TYPE_ID,
         tuple(field_names),
-        tuple(t["name"] for t in templates),
-        style_hash([(t["qfmt"], t["afmt"]) for t in templates], model["css"]),
-        int(model.get("mod", 0)),
+        tuple(t[0] for t in templates),
+        style_hash([t[1:] for t in templates], field(model, "css", str, name=name, what=what)),
+        field(model, "mod", int, name=name, what=what) if "mod" in model else 0,
     )
-    names = [d["name"] for d in json.loads(decks_json).values() if d.get("id") != 1]
-    deck_name = names[0] if names else path.stem
+    if not isinstance(collection.decks, dict):
+        raise DeckgenError(f"{name}: its decks are not a JSON object")
+    names = [
+        field(d, "name", str, name=name, what="a deck")
+        for d in collection.decks.values()
+        if not isinstance(d, dict) or d.get("id") != 1
+    ]
+    deck_name = names[0] if names else name
     retired_tag = f"{deck_slug(deck_name)}::{RETIRED_TAG}"
     notes = {}
-    for guid, mid, flds, tags in rows:
-        if mid != NOTE_TYPE_ID:
-            continue
+    for guid, flds, tags in collection.notes:
         fields = dict(zip(field_names, flds.split("\x1f"), strict=False))
         tag_set = frozenset(tags.split())
         notes[guid] = NoteView(fields.get("ID", guid), fields, tag_set, retired_tag in tag_set)
