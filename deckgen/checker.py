@@ -150,7 +150,7 @@ class _Checker(NodeWalker):
                         errors.TAG,
                     )
         if tag is not None:
-            where = keys.get("tag", keys["name"]).site
+            where = (keys["tag"] if "tag" in keys else keys["name"]).site
             line = self.earlier_line(self.topic_tags, tag.casefold(), where)
             if line is not None:
                 self.report(
