@@ -24,6 +24,10 @@ from deckgen.limits import (
     MAX_COMPRESSION_RATIO,
     MAX_PACKAGE_ENTRIES,
     MAX_PACKAGE_NOTES,
+    MAX_SQLITE_STEPS,
+    MAX_SQLITE_VALUE_BYTES,
+    MAX_ZIP_DIRECTORY_BYTES,
+    RATIO_MIN_BYTES,
 )
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a first entry, or an empty archive
@@ -33,12 +37,7 @@ _NEWER_FORMAT = (
     "an Anki 2.1.50+ package (zstd-compressed collection.anki21b), which deckgen diff cannot "
     "read; export it again from Anki with 'Support older Anki versions' checked"
 )
-# Below this size an entry cannot be a bomb, however well it compresses.
-_RATIO_FLOOR = 1024 * 1024
-_MAX_DIRECTORY_BYTES = 32 * 1024 * 1024
-_MAX_VALUE_BYTES = 64 * 1024 * 1024  # one SQLite value: a note's fields, the note types
-_STEPS_PER_CHECK = 10_000
-_MAX_STEP_CHECKS = 100_000  # a billion SQLite steps; a real collection needs far fewer
+_STEPS_PER_CHECK = 10_000  # SQLite steps between two calls of the progress handler
 _T = TypeVar("_T")
 
 
@@ -137,7 +136,7 @@ def _check_directory(file: BinaryIO, *, name: str) -> None:
     """Refuse an archive whose central directory would take too much memory to read; zipfile
     reads all of it at once, whatever it holds."""
     entries, size = _directory_size(file)
-    if entries > MAX_PACKAGE_ENTRIES or size > _MAX_DIRECTORY_BYTES:
+    if entries > MAX_PACKAGE_ENTRIES or size > MAX_ZIP_DIRECTORY_BYTES:
         raise PackageError(
             f"{name} holds {entries:,} files in a directory of {size:,} bytes, more than the "
             f"limit of {MAX_PACKAGE_ENTRIES:,} files"
@@ -194,7 +193,7 @@ def _check_entry(info: zipfile.ZipInfo, *, name: str) -> None:
             f"{name}: its collection is {info.file_size:,} bytes, more than the limit of "
             f"{MAX_COLLECTION_BYTES:,}"
         )
-    if info.file_size > _RATIO_FLOOR and info.file_size > MAX_COMPRESSION_RATIO * max(
+    if info.file_size > RATIO_MIN_BYTES and info.file_size > MAX_COMPRESSION_RATIO * max(
         1, info.compress_size
     ):
         raise PackageError(
@@ -223,13 +222,14 @@ def _connect(path: Path, *, name: str) -> Iterator[sqlite3.Connection]:
     except sqlite3.Error as e:
         raise PackageError(f"{name}: cannot open its collection: {e}") from e
     with closing(db):
-        db.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, _MAX_VALUE_BYTES)
+        db.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_SQLITE_VALUE_BYTES)
         checks = 0
 
         def progress() -> int:
             nonlocal checks
             checks += 1
-            return int(checks > _MAX_STEP_CHECKS)  # non-zero interrupts the query
+            # Non-zero interrupts the query.
+            return int(checks * _STEPS_PER_CHECK > MAX_SQLITE_STEPS)
 
         db.set_progress_handler(progress, _STEPS_PER_CHECK)
         try:

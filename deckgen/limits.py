@@ -33,9 +33,13 @@ MIN_EPOCH, MAX_EPOCH = 0, 253_402_300_799
 # temporary file, never held in memory, and refused before inflating when its declared size
 # or compression ratio is out of bounds (a "zip bomb").
 MAX_PACKAGE_ENTRIES = 100_000
+MAX_ZIP_DIRECTORY_BYTES = 32 * 1024 * 1024  # zipfile reads all of it into memory at once
 MAX_COLLECTION_BYTES = 512 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 100
+RATIO_MIN_BYTES = 1024 * 1024  # below this size an entry cannot be a bomb, however it inflates
+MAX_SQLITE_VALUE_BYTES = 64 * 1024 * 1024  # one value: a note's fields, the note types
 MAX_PACKAGE_NOTES = 500_000
+MAX_SQLITE_STEPS = 1_000_000_000  # a real collection needs far fewer
 
 _EPOCH_RE = re.compile(r"[0-9]{1,20}")
 

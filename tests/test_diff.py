@@ -333,11 +333,11 @@ class TestHostilePackages:
         """SQLite stops after a bounded number of steps and refuses values over the limit."""
         from deckgen import apkg as reader
 
-        monkeypatch.setattr(reader, "_MAX_VALUE_BYTES", 100)
+        monkeypatch.setattr(reader, "MAX_SQLITE_VALUE_BYTES", 100)
         assert self.diff_error(apkg) == ("P: cannot read its collection: string or blob too big")
         monkeypatch.undo()
         monkeypatch.setattr(reader, "_STEPS_PER_CHECK", 1)
-        monkeypatch.setattr(reader, "_MAX_STEP_CHECKS", 0)
+        monkeypatch.setattr(reader, "MAX_SQLITE_STEPS", 0)
         assert self.diff_error(apkg).startswith("P: cannot read its collection: interrupted")
 
     def test_fifo_is_refused_without_blocking(self, tmp_path: Path) -> None:

@@ -234,3 +234,17 @@ def test_limits_are_consistent() -> None:
     """Aliases may not make a bank larger than the largest source could be."""
     assert MAX_BANK_CHARS >= MAX_SOURCE_BYTES
     assert MAX_TEXT_CHARS < MAX_BANK_CHARS
+
+
+def test_readme_lists_every_limit() -> None:
+    """The README's Limits section gives the value of every limit."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Limits") : readme.index("### Validation output")]
+    missing = [
+        name
+        for name, value in vars(limits).items()
+        if name.startswith(("MAX_", "MIN_", "RATIO_"))
+        and f"{value:,}" not in section
+        and not (value % 2**20 == 0 and f"{value // 2**20} MiB" in section)
+    ]
+    assert missing == []
