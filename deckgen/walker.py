@@ -44,6 +44,8 @@ class Entry(NamedTuple):
 
 
 class TooManyProblems(Exception):
+    """Raised by :meth:`NodeWalker.report` at the limit, carrying the problem that says so."""
+
     def __init__(self, problem: Problem) -> None:
         self.problem = problem
 
@@ -70,16 +72,18 @@ class NodeWalker:
             raise TooManyProblems(Problem(*where, message, errors.TOO_MANY_PROBLEMS))
 
     def once(self, entry: Entry, what: Hashable, check: Callable[[], _T]) -> _T:
-        """``check()`` for the first use of ``entry.node`` as ``what``; later uses (aliases)
-        get the same result without doing the work or reporting its problems again."""
+        """``check()`` for ``entry.node`` used as ``what``, done at most twice however often
+        the node is used: once for its first use, once more for the first alias, whose result
+        every later alias gets (problems reported again are the same, and kept once)."""
         if entry.site is entry.node:
-            return check()  # a first use: any later one stands elsewhere
+            return check()  # a first use: not stored, as most values have no alias
         key = (id(entry.node), what)
         if key not in self.memo:
             self.memo[key] = check()
         return self.memo[key]  # type: ignore[return-value]
 
     def first_use(self, node: Node) -> bool:
+        """Whether this is the first time the walk meets ``node``; later times are aliases."""
         if id(node) in self.used:
             return False
         self.used.add(id(node))
@@ -95,6 +99,8 @@ class NodeWalker:
     def text(
         self, entry: Entry, what: str, *, blank_ok: bool = False, markdown: bool = False
     ) -> str | None:
+        """The text of one use of a value, or ``None`` after reporting why it is not one;
+        every use counts towards the bank's size."""
         node = entry.node
         kind = self.kind(node)
         if kind != "text":
@@ -120,6 +126,8 @@ class NodeWalker:
     def check_text(
         self, node: Node, value: str, what: str, blank_ok: bool, markdown: bool
     ) -> str | None:
+        """The checks of a text's content: its size, blankness, control characters and, for
+        Markdown, how deeply it nests."""
         if len(value) > MAX_TEXT_CHARS:
             self.report(
                 node,
