@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deckgen.checker import load_deck
-from deckgen.errors import DeckgenError, KindChangeError, LockError, NoteTypeChangeError
+from deckgen.errors import KindChangeError, LockError, NoteTypeChangeError, shown_path
 from deckgen.fileio import check_paths, transaction
+from deckgen.limits import parse_epoch
 from deckgen.lock import (
     Lock,
     NoteContent,
@@ -52,12 +53,7 @@ def release_time() -> int:
     value = os.environ.get("SOURCE_DATE_EPOCH")
     if value is None:
         return int(time.time()) + 1
-    try:
-        return int(value)
-    except ValueError:
-        raise DeckgenError(
-            f"SOURCE_DATE_EPOCH must be a whole number of seconds, not {value!r}"
-        ) from None
+    return parse_epoch(value)
 
 
 def default_output(deck: Deck) -> Path:
@@ -110,7 +106,8 @@ def build(
             lock_tmp = staged.stage(lock_path) if lock_written else None
             package_tmp = staged.stage(output)
             if lock_tmp is not None:
-                lock_tmp.write_text(format_lock(release.lock, source_name=source.name))
+                text = format_lock(release.lock, source_name=shown_path(source.name))
+                lock_tmp.write_text(text, encoding="utf-8")
             size = write_package(
                 deck,
                 notes,

@@ -2,26 +2,25 @@
 
 The checker walks the node tree against the declarations in :mod:`deckgen.model`, so it
 only ever descends where the format expects something, and visits each list and mapping
-once, however the YAML graph is shared through aliases.
+once, however the YAML graph is shared through aliases (:mod:`deckgen.walker` does the checks
+that every value goes through, limits and YAML tags included).
 """
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode
 
 from deckgen import errors
 from deckgen.cloze import cloze_problems
-from deckgen.errors import Code, Problem, SourceError
+from deckgen.errors import Code, Problem, SourceError, quote
 from deckgen.media import MediaFile, MediaProblem, find_media, is_remote, resolve_media
 from deckgen.model import (
-    CONTROL_RE,
     DECK,
     KIND_NAMES,
     MAX_DECK_ID,
@@ -42,19 +41,9 @@ from deckgen.model import (
     tag_problem,
 )
 from deckgen.source import compose, read_text
+from deckgen.walker import Entry, NodeWalker, TooManyProblems, did_you_mean
 
 _ID_RE = re.compile(QUESTION_ID_PATTERN)
-_TAG = "tag:yaml.org,2002:"
-_KIND_NAMES = {
-    f"{_TAG}str": "text",
-    f"{_TAG}int": "an integer",
-    f"{_TAG}float": "a number",
-    f"{_TAG}bool": "a boolean",
-    f"{_TAG}null": "nothing",
-    f"{_TAG}timestamp": "a date",
-    f"{_TAG}seq": "a list",
-    f"{_TAG}map": "a mapping",
-}
 _T = TypeVar("_T")
 
 
@@ -63,37 +52,35 @@ def validate(root: Node, *, file: str, text: str = "", folder: Path | None = Non
     problem found, or return the deck. ``text``, the source, locates problems inside texts;
     media paths are relative to ``folder``, the source's folder."""
     checker = _Checker(file, text.splitlines(), folder)
-    deck = checker.root(root)
+    try:
+        deck = checker.root(root)
+    except TooManyProblems as stop:
+        checker.problems[stop.problem] = None
+        deck = None
     if checker.problems or deck is None:
-        raise SourceError(checker.problems)
+        raise SourceError(list(checker.problems))
     return deck
 
 
 def load_deck(path: Path, *, name: str | None = None) -> Deck:
     """Read, compose and validate one source file; ``name`` is how problems name the file."""
-    shown = str(path) if name is None else name
+    shown = errors.shown_path(path) if name is None else name
     text = read_text(path, name=shown)
     return validate(compose(text, name=shown), file=shown, text=text, folder=path.parent)
 
 
-class _Checker:
+class _Checker(NodeWalker):
     """Walks the node tree against the format, collecting problems as it goes."""
 
     def __init__(self, file: str, lines: list[str], folder: Path | None) -> None:
-        self.file = file
+        super().__init__(file)
         self.lines = lines
         self.folder = folder  # where media paths start, and which they may not leave
         self.allow_remote_media = False
-        self.problems: list[Problem] = []
-        self.question_ids: dict[str, Node] = {}
-        self.question_texts: dict[str, Node] = {}
-        self.topic_names: dict[str, Node] = {}
-        self.topic_tags: dict[str, Node] = {}
-        self.collections: set[int] = set()
-
-    def report(self, node: Node, message: str, code: Code) -> None:
-        mark = node.start_mark
-        self.problems.append(Problem(self.file, mark.line + 1, mark.column + 1, message, code))
+        self.question_ids: dict[str, int] = {}
+        self.question_texts: dict[str, int] = {}
+        self.topic_names: dict[str, int] = {}
+        self.topic_tags: dict[str, int] = {}
 
     def root(self, node: Node) -> Deck | None:
         keys = self.mapping(node, ROOT, "the file")
@@ -106,73 +93,81 @@ class _Checker:
         name, deck_id, description, tags = deck
         return Deck(name, deck_id, description, tags, topics)
 
-    def deck(self, node: Node) -> tuple[str, int, str | None, tuple[str, ...]] | None:
-        keys = self.mapping(node, DECK, "'deck'")
+    def deck(self, entry: Entry) -> tuple[str, int, str | None, tuple[str, ...]] | None:
+        keys = self.mapping(entry.node, DECK, "'deck'")
         if keys is None:
             return None
         name = self.optional(keys.get("name"), self.deck_name)
         deck_id = self.optional(keys.get("id"), self.deck_id)
-        description = self.optional(keys.get("description"), self.optional_text)
+        description = self.optional(
+            keys.get("description"), lambda e: self.optional_text(e, markdown=True)
+        )
         tags = self.optional(keys.get("tags"), self.tags) or ()
         self.allow_remote_media = bool(self.optional(keys.get("allow_remote_media"), self.boolean))
         if name is None or deck_id is None:
             return None
         return name, deck_id, description, tags
 
-    def deck_name(self, node: Node) -> str | None:
-        name = self.text(node, "deck name")
-        if name is not None and (problem := deck_name_problem(name)):
-            self.report(node, problem, errors.DECK_NAME)
+    def deck_name(self, entry: Entry) -> str | None:
+        name = self.text(entry, "deck name")
+        problem = name and self.once(entry, "deck", lambda: deck_name_problem(name))
+        if problem:
+            self.report(entry.node, problem, errors.DECK_NAME)
             return None
         return name
 
-    def deck_id(self, node: Node) -> int | None:
-        if self.kind(node) != "an integer":
-            self.wrong_type(node, "deck id", "an integer")
+    def deck_id(self, entry: Entry) -> int | None:
+        node = entry.node
+        kind = self.kind(node)
+        if kind != "an integer":
+            self.wrong_type(node, kind, "deck id", "an integer")
             return None
         assert isinstance(node, ScalarNode)
-        value = int(yaml.constructor.SafeConstructor().construct_yaml_int(node))
-        if not MIN_DECK_ID <= value <= MAX_DECK_ID:
+        value = _integer(node)
+        if value is None or not MIN_DECK_ID <= value <= MAX_DECK_ID:
+            long = value is None or len(node.value) > 40
+            shown = f"a number of {len(node.value):,} characters" if long else str(value)
             self.report(
                 node,
-                f"deck id must be between {MIN_DECK_ID} and {MAX_DECK_ID}, not {value}",
+                f"deck id must be between {MIN_DECK_ID} and {MAX_DECK_ID}, not {shown}",
                 errors.DECK_ID,
             )
             return None
         return value
 
-    def topics(self, node: Node) -> tuple[Topic, ...] | None:
-        return self.non_empty_list(node, "'topics'", "topic", "a deck", self.topic)
+    def topics(self, entry: Entry) -> tuple[Topic, ...] | None:
+        return self.non_empty_list(entry.node, "'topics'", "topic", "a deck", self.topic)
 
     def topic(self, node: Node) -> Topic | None:
         keys = self.mapping(node, TOPIC, "topic")
         if keys is None:
             return None
-        name = self.optional(keys.get("name"), lambda n: self.text(n, "topic name"))
+        name = self.optional(keys.get("name"), lambda e: self.text(e, "topic name"))
         tag = self.optional(keys.get("tag"), self.tag)
         if name is not None:
-            line = self.earlier_line(self.topic_names, name.casefold(), keys["name"])
+            site = keys["name"].site
+            line = self.earlier_line(self.topic_names, name.casefold(), site)
             if line is not None:
                 self.report(
-                    keys["name"],
-                    f"duplicate topic {name!r} (first on line {line})",
+                    site,
+                    f"duplicate topic {quote(name)} (first on line {line})",
                     errors.DUPLICATE_TOPIC,
                 )
             elif "tag" not in keys:
                 tag = slugify(name) or None
                 if tag is None:
                     self.report(
-                        keys["name"],
-                        f"no tag can be derived from {name!r}: add a 'tag'",
+                        site,
+                        f"no tag can be derived from {quote(name)}: add a 'tag'",
                         errors.TAG,
                     )
         if tag is not None:
-            where = keys.get("tag", keys["name"])
+            where = (keys["tag"] if "tag" in keys else keys["name"]).site
             line = self.earlier_line(self.topic_tags, tag.casefold(), where)
             if line is not None:
                 self.report(
                     where,
-                    f"topic tag {tag!r} is already used by the topic on line {line}",
+                    f"topic tag {quote(tag)} is already used by the topic on line {line}",
                     errors.DUPLICATE_TOPIC_TAG,
                 )
         questions = self.optional(keys.get("questions"), self.questions)
@@ -180,8 +175,8 @@ class _Checker:
             return None
         return Topic(name, tag, questions)
 
-    def questions(self, node: Node) -> tuple[Question, ...] | None:
-        return self.non_empty_list(node, "'questions'", "question", "a topic", self.question)
+    def questions(self, entry: Entry) -> tuple[Question, ...] | None:
+        return self.non_empty_list(entry.node, "'questions'", "question", "a topic", self.question)
 
     def non_empty_list(
         self, node: Node, what: str, item: str, owner: str, check: Callable[[Node], _T | None]
@@ -210,29 +205,28 @@ class _Checker:
         media: dict[str, MediaFile] = {}
         complete = True
         for key in declared:
-            value_node = keys.get(key.name)
-            if value_node is None or key.kind not in (Kind.MARKDOWN, Kind.TEXT):
+            entry = keys.get(key.name)
+            if entry is None or key.kind not in (Kind.MARKDOWN, Kind.TEXT):
                 continue
             if key.name in ("id", "kind"):
                 continue
+            markdown = key.kind is Kind.MARKDOWN
             if key.required:
-                value = self.text(value_node, key.name.replace("_", " "))
+                value = self.text(entry, key.name.replace("_", " "), markdown=markdown)
                 complete = complete and value is not None
             else:
-                value = self.optional_text(value_node)
+                value = self.optional_text(entry, markdown=markdown)
             if value:
                 texts[key.name] = value
-                self.check_value(kind, key, value_node, value)
-                if key.kind is Kind.MARKDOWN:
-                    media.update(self.media(value_node, value))
-        front_key = declared[2].name  # question, front or text
-        if front_key in texts:
-            line = self.earlier_line(
-                self.question_texts, normalise_question(texts[front_key]), keys[front_key]
-            )
+                media.update(self.text_rules(kind, key, entry))
+        front = declared[2].name  # question, front or text
+        if front in texts:
+            site = keys[front].site
+            normalised = self.once(keys[front], "same", lambda: normalise_question(texts[front]))
+            line = self.earlier_line(self.question_texts, normalised, site)
             if line is not None:
                 self.report(
-                    keys[front_key],
+                    site,
                     f"duplicate question: also asked on line {line}",
                     errors.DUPLICATE_QUESTION,
                 )
@@ -251,23 +245,33 @@ class _Checker:
         for key_node, value_node in node.value:
             if not (isinstance(key_node, ScalarNode) and key_node.value == "kind"):
                 continue
-            if self.kind(value_node) != "text":
-                self.wrong_type(value_node, "kind", "text")
+            kind = self.kind(value_node)
+            if kind != "text":
+                self.wrong_type(value_node, kind, "kind", "text")
                 return None
             if value_node.value not in KIND_NAMES:
                 names = ", ".join(KIND_NAMES)
                 self.report(
                     value_node,
-                    f"unknown kind {value_node.value!r}: a question is one of {names}"
-                    f"{_did_you_mean(value_node.value, set(KIND_NAMES))}",
+                    f"unknown kind {quote(value_node.value)}: a question is one of {names}"
+                    f"{did_you_mean(value_node.value, set(KIND_NAMES))}",
                     errors.KIND,
                 )
                 return None
             return str(value_node.value)
         return "basic"
 
-    def check_value(self, kind: str, key: Key, node: Node, value: str) -> None:
+    def text_rules(self, kind: str, key: Key, entry: Entry) -> dict[str, MediaFile]:
+        """Check what a kind asks of one of its texts and the media a Markdown text refers
+        to, once however often an alias uses the text; return that media."""
+        self.once(entry, ("rules", kind, key.name), lambda: self.rules(kind, key, entry.node))
+        if key.kind is not Kind.MARKDOWN:
+            return {}
+        return self.once(entry, "media", lambda: self.media(entry.node))
+
+    def rules(self, kind: str, key: Key, node: Node) -> None:
         """The rules a kind sets on one of its texts."""
+        value = str(node.value)
         if kind == "type-in" and key.name == "answer":
             if "\n" in value.strip() or len(value) > TYPE_IN_MAX or "`" in value:
                 self.report(
@@ -281,9 +285,10 @@ class _Checker:
             for offset, message in cloze_problems(value):
                 self.report_at(node, value, offset, message, errors.CLOZE)
 
-    def media(self, node: Node, value: str) -> dict[str, MediaFile]:
+    def media(self, node: Node) -> dict[str, MediaFile]:
         """The media files a Markdown text refers to, each checked; problems are reported
         at the reference."""
+        value = str(node.value)
         found: dict[str, MediaFile] = {}
         for ref in find_media(value):
             if ref.url in found or (self.allow_remote_media and is_remote(ref.url)):
@@ -308,7 +313,7 @@ class _Checker:
             column = indent + offset - (value.rfind("\n", 0, offset) + 1) + 1
         elif isinstance(node, ScalarNode) and "\n" not in value[:offset]:
             column += offset + (1 if node.style in ("'", '"') else 0)
-        self.problems.append(Problem(self.file, line, column, message, code))
+        self.add(Problem(self.file, line, column, message, code))
 
     def indent_of(self, line: int) -> int:
         """The indentation of a 1-based source line (0 when the text is not known)."""
@@ -317,166 +322,60 @@ class _Checker:
         text = self.lines[line - 1]
         return len(text) - len(text.lstrip(" "))
 
-    def boolean(self, node: Node) -> bool | None:
-        if self.kind(node) != "a boolean":
-            self.wrong_type(node, "this value", "true or false")
+    def boolean(self, entry: Entry) -> bool | None:
+        kind = self.kind(entry.node)
+        if kind != "a boolean":
+            self.wrong_type(entry.node, kind, "this value", "true or false")
             return None
-        return node.value.lower() in ("true", "yes", "on")
+        return str(entry.node.value).lower() in ("true", "yes", "on")
 
-    def question_id(self, node: Node) -> str | None:
-        qid = self.text(node, "question id")
-        if qid is None:
+    def question_id(self, entry: Entry) -> str | None:
+        qid = self.text(entry, "question id")
+        if qid is None or not self.once(entry, "id", lambda: self.slug_id(entry.node, qid)):
             return None
-        if not _ID_RE.match(qid):
-            hint = slugify(qid)
-            suggestion = f", such as {hint!r}" if hint else ""
+        if (line := self.earlier_line(self.question_ids, qid, entry.site)) is not None:
             self.report(
-                node,
-                f"question id {qid!r} must be a lowercase slug of a-z, 0-9 and single "
-                f"hyphens{suggestion}",
-                errors.QUESTION_ID,
-            )
-            return None
-        if (line := self.earlier_line(self.question_ids, qid, node)) is not None:
-            self.report(
-                node, f"duplicate question id {qid!r} (first on line {line})", errors.DUPLICATE_ID
+                entry.site,
+                f"duplicate question id {quote(qid)} (first on line {line})",
+                errors.DUPLICATE_ID,
             )
         return qid
 
-    def tags(self, node: Node) -> tuple[str, ...] | None:
+    def slug_id(self, node: Node, qid: str) -> bool:
+        if _ID_RE.match(qid):
+            return True
+        hint = slugify(qid)
+        suggestion = f", such as {quote(hint)}" if hint else ""
+        self.report(
+            node,
+            f"question id {quote(qid)} must be a lowercase slug of a-z, 0-9 and single "
+            f"hyphens{suggestion}",
+            errors.QUESTION_ID,
+        )
+        return False
+
+    def tags(self, entry: Entry) -> tuple[str, ...] | None:
+        node = entry.node
         items = self.sequence(node, "'tags'", "a list of tags, such as [tag-one, tag-two]")
         if items is None:
             return None
-        tags = [self.tag(item) for item in items]
+        tags = [self.tag(Entry(i, i if self.first_use(i) else node)) for i in items]
         return tuple(t for t in tags if t is not None)
 
-    def tag(self, node: Node) -> str | None:
-        tag = self.text(node, "tag")
-        if tag is not None and (problem := tag_problem(tag)):
-            self.report(node, problem, errors.TAG)
+    def tag(self, entry: Entry) -> str | None:
+        tag = self.text(entry, "tag")
+        if tag is not None and (problem := self.once(entry, "tag", lambda: tag_problem(tag))):
+            self.report(entry.node, problem, errors.TAG)
             return None
         return tag
 
-    def optional_text(self, node: Node) -> str | None:
-        """Text that may be left out; an empty value counts as left out."""
-        if self.kind(node) == "nothing":
-            return None
-        text = self.text(node, "this value", blank_ok=True)
-        return text if text and text.strip() else None
 
-    def text(self, node: Node, what: str, *, blank_ok: bool = False) -> str | None:
-        kind = self.kind(node)
-        if kind is None:
-            return None
-        if kind != "text":
-            if kind == "nothing":
-                self.report(node, f"{what} is empty", errors.BLANK)
-            else:
-                self.wrong_type(node, what, "text")
-            return None
-        assert isinstance(node.value, str)
-        value: str = node.value
-        if not blank_ok and not value.strip():
-            self.report(node, f"{what} is blank", errors.BLANK)
-            return None
-        if control := CONTROL_RE.search(value):
-            code = ord(control.group())
-            self.report(
-                node, f"{what} contains control character U+{code:04X}", errors.CONTROL_CHARACTER
-            )
-            return None
-        return value
-
-    def mapping(self, node: Node, keys: tuple[Key, ...], what: str) -> dict[str, Node] | None:
-        """The values of a mapping by key, after reporting duplicate, unknown and missing keys."""
-        if self.kind(node) != "a mapping":
-            self.wrong_type(node, what, "a mapping")
-            return None
-        assert isinstance(node, MappingNode)
-        if not self.first_walk(node, "mapping"):
-            return None
-        known = {key.name for key in keys}
-        first: dict[str, Node] = {}
-        values: dict[str, Node] = {}
-        for key_node, value_node in node.value:
-            if key_node.tag == f"{_TAG}merge":
-                self.report(key_node, "merge keys ('<<') are not supported", errors.ALIAS)
-                continue
-            if self.kind(key_node) != "text":
-                self.wrong_type(key_node, "a key", "text")
-                continue
-            name = key_node.value
-            if (line := self.earlier_line(first, name, key_node)) is not None:
-                self.report(
-                    key_node, f"duplicate key {name!r} (first on line {line})", errors.DUPLICATE_KEY
-                )
-                continue
-            if name not in known:
-                self.report(
-                    key_node,
-                    f"unknown key {name!r} in {what}{_did_you_mean(name, known)}",
-                    errors.UNKNOWN_KEY,
-                )
-                continue
-            values[name] = value_node
-        for key in keys:
-            if key.required and key.name not in first:
-                self.report(
-                    node, f"{what} is missing required key {key.name!r}", errors.MISSING_KEY
-                )
-        return values
-
-    def sequence(self, node: Node, what: str, expected: str) -> list[Node] | None:
-        if self.kind(node) != "a list":
-            self.wrong_type(node, what, expected)
-            return None
-        assert isinstance(node, SequenceNode)
-        if not self.first_walk(node, "list"):
-            return None
-        return list(node.value)
-
-    def first_walk(self, node: Node, what: str) -> bool:
-        """Walk each list and mapping once: an alias (``*name``) of one would multiply the
-        work ("billion laughs"), so it is refused; aliases of plain values are fine."""
-        if id(node) in self.collections:
-            self.report(
-                node,
-                f"this {what} is reused through an alias; only text may be aliased",
-                errors.ALIAS,
-            )
-            return False
-        self.collections.add(id(node))
-        return True
-
-    def kind(self, node: Node) -> str | None:
-        """What a node holds, in words; reports and returns ``None`` for a foreign YAML tag."""
-        kind = _KIND_NAMES.get(node.tag)
-        if kind is None:
-            tag = node.tag.replace(_TAG, "!!")
-            self.report(node, f"YAML tag {tag!r} is not allowed", errors.YAML_TAG)
-        return kind
-
-    def wrong_type(self, node: Node, what: str, expected: str) -> None:
-        kind = _KIND_NAMES.get(node.tag)
-        if kind is None:
-            return  # kind() has reported the foreign tag already
-        hint = " (put it in quotes)" if expected == "text" and isinstance(node, ScalarNode) else ""
-        self.report(node, f"{what} must be {expected}, not {kind}{hint}", errors.WRONG_TYPE)
-
-    def earlier_line(self, seen: dict[str, Node], key: str, node: Node) -> int | None:
-        """Remember where ``key`` first stood; for a later occurrence, return that first line."""
-        earlier = seen.setdefault(key, node)
-        return None if earlier is node else earlier.start_mark.line + 1
-
-    @staticmethod
-    def optional(node: Node | None, check: Callable[[Node], _T | None]) -> _T | None:
-        return None if node is None else check(node)
-
-
-def _did_you_mean(name: str, known: set[str]) -> str:
-    folded = {k.casefold().replace("-", "_"): k for k in known}
-    match = folded.get(name.casefold().replace("-", "_").replace(" ", "_"))
-    if match is None:
-        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
-        match = close[0] if close else None
-    return f" (did you mean {match!r}?)" if match else ""
+def _integer(node: ScalarNode) -> int | None:
+    """A YAML integer's value; ``None`` for one too long to be a deck id (Python refuses to
+    read a number of more than 4,300 digits) or malformed after an explicit tag."""
+    if len(node.value) > 100:
+        return None
+    try:
+        return int(yaml.constructor.SafeConstructor().construct_yaml_int(node))
+    except ValueError:
+        return None

@@ -72,13 +72,13 @@ def validate(sources: tuple[Path, ...], style: str) -> None:
         deckgen validate --format github decks/*.yaml
     """
     from deckgen.checker import load_deck
-    from deckgen.errors import DeckgenError, Problem, SourceError
+    from deckgen.errors import DeckgenError, Problem, SourceError, shown_path
     from deckgen.report import format_problems
 
     problems: list[Problem] = []
     for source in sources:
         try:
-            deck = load_deck(source, name=str(source))
+            deck = load_deck(source, name=shown_path(source))
         except SourceError as e:
             problems += e.problems
             if style == "text":
@@ -88,7 +88,7 @@ def validate(sources: tuple[Path, ...], style: str) -> None:
         else:
             if style == "text":
                 _echo(
-                    f"{source}: valid, {_count(deck.question_count, 'question')} "
+                    f"{shown_path(source)}: valid, {_count(deck.question_count, 'question')} "
                     f"in {_count(len(deck.topics), 'topic')}",
                     fg="green",
                 )
@@ -145,12 +145,13 @@ def build(
         SOURCE_DATE_EPOCH=$(git log -1 --format=%ct) deckgen build --locked questions.yaml
     """
     from deckgen import build as builder
+    from deckgen.errors import shown_path
 
     with _error_boundary(nothing_written=True):
         result = builder.build(
             source,
             output=output,
-            name=str(source),
+            name=shown_path(source),
             lock_path=lock_path,
             locked=locked,
             allow_note_type_change=allow_note_type_change,
@@ -162,17 +163,19 @@ def build(
 
 def _report_build(result: BuildResult) -> None:
     """Say what a build wrote, and warn about questions that left the source."""
+    from deckgen.errors import shown_path
+
     deck, release = result.deck, result.release
     retired = f", {deck.retired_count} retired" if deck.retired_count else ""
     _echo(
-        f"Wrote {result.path}: {_count(deck.question_count, 'note')}{retired}, "
+        f"Wrote {shown_path(result.path)}: {_count(deck.question_count, 'note')}{retired}, "
         f"{_count(result.cards, 'card')}, {_count(len(deck.topics), 'topic')}, "
         f"{_size(result.size)}",
         fg="green",
     )
     if result.migrated_from is not None:
         click.echo(
-            f"Migrated {result.lock_path} from version {result.migrated_from}: "
+            f"Migrated {shown_path(result.lock_path)} from version {result.migrated_from}: "
             "every note kept its modification time"
         )
     if result.lock_written:
@@ -183,7 +186,10 @@ def _report_build(result: BuildResult) -> None:
         ]
         if release.style_changed or release.structure_changed:
             changes.append("note type changed")
-        click.echo(f"Updated {result.lock_path}" + (f": {', '.join(changes)}" if changes else ""))
+        click.echo(
+            f"Updated {shown_path(result.lock_path)}"
+            + (f": {', '.join(changes)}" if changes else "")
+        )
     if release.removed:
         _echo(
             f"Warning: {_count(len(release.removed), 'question')} left the source: "
@@ -251,16 +257,18 @@ def init(path: Path) -> None:
 
         deckgen init decks/python.yaml
     """
+    from deckgen.errors import shown_path
     from deckgen.fileio import write_new_file
     from deckgen.schema import SCHEMA_FILE, json_schema
     from deckgen.starter import starter_bank
 
     with _error_boundary():
-        write_new_file(path, starter_bank(name=path.name))
+        write_new_file(path, starter_bank(name=shown_path(path.name)))
         schema_path = path.parent / SCHEMA_FILE
         if not schema_path.exists():
             write_new_file(schema_path, json.dumps(json_schema(), indent=2) + "\n")
-    _echo(f"Wrote {path}: check it with 'deckgen validate {path}'", fg="green")
+    shown = shown_path(path)
+    _echo(f"Wrote {shown}: check it with 'deckgen validate {shown}'", fg="green")
 
 
 @main.command()
@@ -306,10 +314,11 @@ def stats(source: Path, as_json: bool) -> None:
         deckgen stats questions.yaml --json
     """
     from deckgen.checker import load_deck
+    from deckgen.errors import shown_path
     from deckgen.stats import deck_stats, format_stats
 
     with _error_boundary():
-        counts = deck_stats(load_deck(source, name=str(source)))
+        counts = deck_stats(load_deck(source, name=shown_path(source)))
     click.echo(
         json.dumps(counts, indent=2, ensure_ascii=False) if as_json else format_stats(counts)
     )

@@ -8,25 +8,26 @@ from __future__ import annotations
 
 import hashlib
 import html
-import json
 import re
-import sqlite3
 import tempfile
-import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
+from deckgen.apkg import ZIP_MAGIC, field, read_collection
 from deckgen.checker import load_deck
-from deckgen.errors import DeckgenError
+from deckgen.errors import DeckgenError, shown_path
 from deckgen.lock import NoteTypeState
 from deckgen.model import RETIRED_TAG, deck_slug
 from deckgen.notes import make_notes
 from deckgen.notetypes import KINDS, KINDS_BY_ID
 from deckgen.package import note_type
+from deckgen.source import open_regular_file
 
 _TAG_RE = re.compile(r"<[^>]+>")
 _CODE_RE = re.compile(r"<code>(.*?)</code>", re.DOTALL)
+_MAX_TITLE_SOURCE = 2000
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,10 @@ class NoteView:
     @property
     def title(self) -> str:
         """The question as one line of Markdown: code spans kept, other HTML shown as text."""
+        # A title is one line of the notes: a huge field (from a hostile package) is cut
+        # first, so that the regular expressions below stay cheap.
         first = next(iter(self.fields.values()), "")
-        parts = _CODE_RE.split(first)
+        parts = _CODE_RE.split(first[:_MAX_TITLE_SOURCE])
         # re.split puts the captured code-span contents at the odd indices.
         text = "".join(
             f"`{html.unescape(part)}`"
@@ -64,9 +67,14 @@ class Snapshot:
 
 def load_snapshot(path: Path) -> Snapshot:
     """Read an .apkg, or render a source file, into a snapshot."""
-    if zipfile.is_zipfile(path):
-        return _package_snapshot(path)
-    deck = load_deck(path)
+    name = shown_path(path)
+    with open_regular_file(path, name=name) as file:
+        if file.read(4) in ZIP_MAGIC:
+            file.seek(0)
+            return _package_snapshot(file, name)
+    if path.suffix.lower() in (".apkg", ".colpkg"):
+        raise DeckgenError(f"{name} is not an Anki package: it is not a zip archive")
+    deck = load_deck(path, name=name)
     retired_tag = f"{deck.slug}::{RETIRED_TAG}"
     notes = {
         note.guid: NoteView(
@@ -172,46 +180,51 @@ def _note_type_change(old: NoteTypeState | None, new: NoteTypeState | None) -> s
     return "Unchanged."
 
 
-def _package_snapshot(path: Path) -> Snapshot:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            data = archive.read("collection.anki2")
-    except (KeyError, zipfile.BadZipFile, OSError) as e:
-        raise DeckgenError(f"{path} is not an Anki package this version can read: {e}") from e
+def _package_snapshot(file: BinaryIO, name: str) -> Snapshot:
     with tempfile.TemporaryDirectory(prefix="deckgen-") as tmp:
-        db_path = Path(tmp) / "collection.anki2"
-        db_path.write_bytes(data)
-        db = sqlite3.connect(db_path)
-        try:
-            models_json, decks_json = db.execute("select models, decks from col").fetchone()
-            rows = db.execute("select guid, mid, flds, tags from notes").fetchall()
-        except sqlite3.Error as e:
-            raise DeckgenError(f"{path}: cannot read its collection: {e}") from e
-        finally:
-            db.close()
-    models = json.loads(models_json)
+        collection = read_collection(
+            file, name=name, folder=Path(tmp), note_type_ids=tuple(KINDS_BY_ID)
+        )
+    models = collection.models if isinstance(collection.models, dict) else {}
     types: dict[str, NoteTypeState] = {}
     field_names: dict[int, list[str]] = {}
     for kind_id, kind in KINDS_BY_ID.items():
         model = models.get(str(kind_id))
         if model is None:
             continue
-        field_names[kind_id] = [f["name"] for f in model["flds"]]
-        templates = model["tmpls"]
+        what = f"the deckgen note type {kind.type_name!r}"
+        field_names[kind_id] = [
+            field(f, "name", str, name=name, what=f"a field of {what}")
+            for f in field(model, "flds", list, name=name, what=what)
+        ]
+        templates = [
+            (
+                field(t, "name", str, name=name, what=f"a template of {what}"),
+                field(t, "qfmt", str, name=name, what=f"a template of {what}"),
+                field(t, "afmt", str, name=name, what=f"a template of {what}"),
+            )
+            for t in field(model, "tmpls", list, name=name, what=what)
+        ]
         types[kind.name] = NoteTypeState(
             kind_id,
             tuple(field_names[kind_id]),
-            tuple(t["name"] for t in templates),
-            style_hash([(t["qfmt"], t["afmt"]) for t in templates], model["css"]),
-            int(model.get("mod", 0)),
+            tuple(t[0] for t in templates),
+            style_hash([t[1:] for t in templates], field(model, "css", str, name=name, what=what)),
+            field(model, "mod", int, name=name, what=what) if "mod" in model else 0,
         )
     if not types:
-        raise DeckgenError(f"{path} was not built by deckgen: it has no deckgen note type")
-    names = [d["name"] for d in json.loads(decks_json).values() if d.get("id") != 1]
-    deck_name = names[0] if names else path.stem
+        raise DeckgenError(f"{name} was not built by deckgen: it has no deckgen note type")
+    if not isinstance(collection.decks, dict):
+        raise DeckgenError(f"{name}: its decks are not a JSON object")
+    names = [
+        field(d, "name", str, name=name, what="a deck")
+        for d in collection.decks.values()
+        if not isinstance(d, dict) or d.get("id") != 1
+    ]
+    deck_name = names[0] if names else name
     retired_tag = f"{deck_slug(deck_name)}::{RETIRED_TAG}"
     notes = {}
-    for guid, mid, flds, tags in rows:
+    for guid, mid, flds, tags in collection.notes:
         if mid not in field_names:
             continue
         fields = dict(zip(field_names[mid], flds.split("\x1f"), strict=False))

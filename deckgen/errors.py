@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,7 +22,9 @@ class Code:
 ENCODING = Code("DG001", "encoding", "The file is not UTF-8.")
 YAML_SYNTAX = Code("DG002", "yaml-syntax", "The file is not valid YAML (tabs included).")
 EMPTY_FILE = Code("DG003", "empty-file", "The file is empty or holds only comments.")
-YAML_TAG = Code("DG004", "yaml-tag", "A YAML tag such as !!python/object.")
+YAML_TAG = Code(
+    "DG004", "yaml-tag", "A YAML tag such as !!python/object, or one that does not fit its value."
+)
 ALIAS = Code("DG005", "alias", "An alias of a list or mapping.")
 CONTROL_CHARACTER = Code("DG006", "control-character", "A control character in the text.")
 DUPLICATE_KEY = Code("DG101", "duplicate-key", "A key appears twice in one mapping.")
@@ -42,6 +45,14 @@ QUESTION_ID = Code("DG304", "question-id", "A question id that is not a lowercas
 TYPE_IN_ANSWER = Code("DG305", "type-in-answer", "A typed answer that is not short plain text.")
 CLOZE = Code("DG306", "cloze", "A cloze deletion Anki would not show as written.")
 MEDIA = Code("DG307", "media", "An image or sound that cannot be packed into the deck.")
+SOURCE_SIZE = Code("DG401", "source-size", "The file is larger than the limit.")
+YAML_NODES = Code("DG402", "yaml-nodes", "The file has more YAML values than the limit.")
+TEXT_SIZE = Code("DG403", "text-size", "One text is longer than the limit.")
+BANK_SIZE = Code(
+    "DG404", "bank-size", "The bank's text, counting each use of an alias, passes the limit."
+)
+MARKDOWN_DEPTH = Code("DG405", "markdown-depth", "Markdown nested deeper than the limit.")
+TOO_MANY_PROBLEMS = Code("DG406", "too-many-problems", "The checker stopped at the limit.")
 CODES = (
     ENCODING,
     YAML_SYNTAX,
@@ -67,7 +78,40 @@ CODES = (
     TYPE_IN_ANSWER,
     CLOZE,
     MEDIA,
+    SOURCE_SIZE,
+    YAML_NODES,
+    TEXT_SIZE,
+    BANK_SIZE,
+    MARKDOWN_DEPTH,
+    TOO_MANY_PROBLEMS,
 )
+
+
+def quote(text: str, *, width: int = 60) -> str:
+    """``repr(text)``, shortened in the middle when longer than ``width``: messages name the
+    values they are about, and a value can be megabytes long."""
+    shown = repr(text)
+    if len(shown) <= width:
+        return shown
+    half = (width - 3) // 2
+    return f"{shown[:half]}...{shown[-half:]}"
+
+
+def shown_path(path: object) -> str:
+    """A file name as messages show it: bytes that are not UTF-8 (which Python keeps in a
+    str as lone surrogates, unprintable on a strict UTF-8 stream) as backslash escapes."""
+    name = os.fspath(path) if isinstance(path, os.PathLike) else str(path)
+    if isinstance(name, bytes):
+        return name.decode("utf-8", "backslashreplace")
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            raw = name.encode("utf-8", "surrogateescape")  # the bytes the OS gave
+        except UnicodeEncodeError:
+            return name.encode("utf-8", "backslashreplace").decode("utf-8")
+        return raw.decode("utf-8", "backslashreplace")
+    return name
 
 
 @dataclass(frozen=True, order=True)

@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from deckgen.errors import DeckgenError
+from deckgen.limits import MAX_EPOCH
 
 LOCK_VERSION = 2
-MAX_MOD = 2**32 - 1  # Anki keeps seconds; ids derived from a mod must fit in 64 bits
+MAX_MOD = MAX_EPOCH  # a mod is a SOURCE_DATE_EPOCH or the clock's seconds
 # A version 1 lock hashed the rendered HTML; such a hash is kept with this prefix until the
 # next build replaces it, and counts as unchanged (see migrate()).
 _V1 = "v1:"

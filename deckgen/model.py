@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
+from deckgen.errors import quote
 from deckgen.media import MediaFile
 
 
@@ -254,24 +255,24 @@ def tag_problem(tag: str) -> str | None:
     if not tag:
         return "tags must not be empty"
     if any(c.isspace() for c in tag):
-        return f"tag {tag!r} contains whitespace, which Anki uses to separate tags"
+        return f"tag {quote(tag)} contains whitespace, which Anki uses to separate tags"
     if CONTROL_RE.search(tag):
-        return f"tag {tag!r} contains a control character"
+        return f"tag {quote(tag)} contains a control character"
     if "" in tag.split("::"):
-        return f"tag {tag!r} has an empty part between '::' separators"
+        return f"tag {quote(tag)} has an empty part between '::' separators"
     return None
 
 
 def deck_name_problem(name: str) -> str | None:
     """Why Anki would change the deck name ``name`` on import, or ``None``."""
     if CONTROL_RE.search(name):
-        return f"deck name {name!r} contains a control character"
+        return f"deck name {quote(name)} contains a control character"
     for part in name.split("::"):
         if not part.strip(" \t\n:"):
-            return f"deck name {name!r} has an empty part between '::' separators"
+            return f"deck name {quote(name)} has an empty part between '::' separators"
         if part != part.strip() or part != part.strip(":"):
             return (
-                f"deck name {name!r}: Anki trims spaces and ':' around each '::' part; "
+                f"deck name {quote(name)}: Anki trims spaces and ':' around each '::' part; "
                 f"write {'::'.join(p.strip(' :') for p in name.split('::'))!r}"
             )
     return None

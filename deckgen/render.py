@@ -82,8 +82,8 @@ class Renderer:
 
 
 def escape(text: str) -> str:
-    """Escape plain text for an HTML field."""
-    return html.escape(text, quote=True)
+    """Escape plain text for an HTML field, with Anki's sound and TTS tags shown, not played."""
+    return _defuse_av_tags(html.escape(text, quote=True))
 
 
 def highlight_css() -> str:

@@ -7,7 +7,10 @@ expanded ("billion laughs"). The schema walk in :mod:`deckgen.model` turns nodes
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
+from typing import BinaryIO
 
 import yaml
 
@@ -15,22 +18,88 @@ from deckgen.errors import (
     CONTROL_CHARACTER,
     EMPTY_FILE,
     ENCODING,
+    SOURCE_SIZE,
+    YAML_NODES,
     YAML_SYNTAX,
     DeckgenError,
     Problem,
     SourceError,
+    quote,
 )
+from deckgen.limits import MAX_SOURCE_BYTES, MAX_YAML_NODES
+
+_TAG = "tag:yaml.org,2002:"
+# The standard tags a bank may hold, by what they hold in words; any other tag is refused.
+KINDS = {
+    f"{_TAG}str": "text",
+    f"{_TAG}int": "an integer",
+    f"{_TAG}float": "a number",
+    f"{_TAG}bool": "a boolean",
+    f"{_TAG}null": "nothing",
+    f"{_TAG}timestamp": "a date",
+    f"{_TAG}seq": "a list",
+    f"{_TAG}map": "a mapping",
+}
+# What a scalar must look like to carry each tag other than !!str: the patterns PyYAML's
+# resolver gives plain scalars, which an explicit tag (!!int "abc") bypasses.
+_SCALAR_PATTERNS = {
+    tag: pattern
+    for resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.values()
+    for tag, pattern in resolvers
+    if tag in KINDS
+}
 
 # libyaml composes in C and caps nesting at 1000 levels; the pure-Python loader is the fallback.
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def read_text(path: Path, *, name: str) -> str:
-    """Read a UTF-8 source file (a BOM is dropped); bad bytes become a located problem."""
+def open_regular_file(path: Path, *, name: str) -> BinaryIO:
+    """Open ``path`` for reading in binary, if it is a regular file.
+
+    A FIFO would block forever and a device such as /dev/zero never ends, so anything but a
+    regular file is a :class:`DeckgenError`, as is a file that cannot be opened.
+    """
     try:
-        data = path.read_bytes()
+        # O_NONBLOCK: opening a FIFO with no writer would otherwise wait for one.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_BINARY", 0))
     except OSError as e:
         raise DeckgenError(f"cannot read {name}: {e.strerror or e}") from e
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise DeckgenError(f"cannot read {name}: it is {_file_kind(mode)}, not a regular file")
+        return os.fdopen(fd, "rb")
+    except BaseException as e:
+        os.close(fd)
+        if isinstance(e, OSError):
+            raise DeckgenError(f"cannot read {name}: {e.strerror or e}") from e
+        raise
+
+
+def read_regular_file(path: Path, *, name: str, limit: int) -> bytes | None:
+    """The bytes of the regular file ``path`` (see :func:`open_regular_file`), or ``None``
+    when it holds more than ``limit`` bytes; never more than that is read."""
+    with open_regular_file(path, name=name) as file:
+        try:
+            if os.fstat(file.fileno()).st_size > limit:
+                return None
+            # One byte more than the limit tells a file that grew since fstat().
+            data = file.read(limit + 1)
+        except OSError as e:
+            raise DeckgenError(f"cannot read {name}: {e.strerror or e}") from e
+    return None if len(data) > limit else data
+
+
+def read_text(path: Path, *, name: str) -> str:
+    """Read a UTF-8 source file (a BOM is dropped); bad bytes or a file over
+    :data:`~deckgen.limits.MAX_SOURCE_BYTES` become a located problem."""
+    data = read_regular_file(path, name=name, limit=MAX_SOURCE_BYTES)
+    if data is None:
+        message = (
+            f"the file is larger than the limit of {MAX_SOURCE_BYTES:,} bytes "
+            f"({MAX_SOURCE_BYTES // 2**20} MiB)"
+        )
+        raise SourceError([Problem(name, 1, 1, message, SOURCE_SIZE)])
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -45,6 +114,7 @@ def read_text(path: Path, *, name: str) -> str:
 def compose(text: str, *, name: str) -> yaml.Node:
     """Compose YAML text into one node tree, or raise the syntax problem at its location."""
     try:
+        _check_node_count(text, name=name)
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as e:
         raise SourceError([_syntax_problem(e, text, name)]) from e
@@ -68,6 +138,87 @@ def load_source(path: Path, *, name: str | None = None) -> yaml.Node:
     """Read and compose one source file; ``name`` is how problems name the file."""
     shown = str(path) if name is None else name
     return compose(read_text(path, name=shown), name=shown)
+
+
+# A bound on the nodes a text can hold, from the characters that start them: "a: b" is two
+# nodes for its ':', "- a" one for its '-', "[a, b]" two for each of '[' and ',', "{a}"
+# three for its '{' (a key without a value is two), "? a" two; the root is one more.
+_NODE_WEIGHTS = ((":", 2), (",", 2), ("?", 2), ("[", 2), ("-", 1), ("{", 3))
+
+
+def _check_node_count(text: str, *, name: str) -> None:
+    """Refuse a source with more than :data:`MAX_YAML_NODES` nodes before composing it.
+
+    Composing costs a few hundred bytes per node. Counting parser events is cheaper but not
+    free, so it is done only when a bound from the text's punctuation allows too many.
+    """
+    if 1 + sum(weight * text.count(c) for c, weight in _NODE_WEIGHTS) <= MAX_YAML_NODES:
+        return
+    nodes = 0
+    documents = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.DocumentStartEvent):
+            documents += 1
+            if documents > 1:
+                return  # composing stops at the second document and reports it
+        elif isinstance(event, yaml.NodeEvent) and not isinstance(event, yaml.AliasEvent):
+            nodes += 1
+            if nodes > MAX_YAML_NODES:
+                line, column = _event_position(event)
+                message = (
+                    f"the file has more than the limit of {MAX_YAML_NODES:,} YAML values "
+                    "(texts, lists and mappings)"
+                )
+                problem = Problem(name, line, column, message, YAML_NODES)
+                raise SourceError([problem])
+
+
+def _event_position(event: yaml.Event) -> tuple[int, int]:
+    mark = event.start_mark
+    return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+
+
+def _file_kind(mode: int) -> str:
+    kinds = (
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    return next((what for test, what in kinds if test(mode)), "a special file")
+
+
+def node_kind(node: yaml.Node) -> str | None:
+    """What ``node`` holds, in words ("text", "a list", ...), or ``None`` for a tag that is
+    not one of :data:`KINDS`."""
+    return KINDS.get(node.tag)
+
+
+def tag_misfit(node: yaml.Node) -> str | None:
+    """Why the standard tag of ``node`` does not fit it (``!!str [a]``, ``!!int "abc"``),
+    or ``None``. Without an explicit tag, a node always fits the tag it was given."""
+    kind = KINDS.get(node.tag)
+    if kind is None:
+        return None
+    tag = node.tag.replace(_TAG, "!!")
+    if kind in ("a list", "a mapping"):
+        expected: type[yaml.Node] = yaml.SequenceNode if kind == "a list" else yaml.MappingNode
+        if isinstance(node, expected):
+            return None
+        what = f"the text {quote(node.value)}" if isinstance(node, yaml.ScalarNode) else None
+        return f"YAML tag {tag!r} does not fit {what or _collection_kind(node)}"
+    if not isinstance(node, yaml.ScalarNode):
+        return f"YAML tag {tag!r} does not fit {_collection_kind(node)}"
+    pattern = _SCALAR_PATTERNS.get(node.tag)
+    if pattern is None or pattern.fullmatch(node.value):
+        return None
+    noun = "null" if kind == "nothing" else kind
+    return f"YAML tag {tag!r} does not fit {quote(node.value)}, which is not {noun}"
+
+
+def _collection_kind(node: yaml.Node) -> str:
+    return "a list" if isinstance(node, yaml.SequenceNode) else "a mapping"
 
 
 def _syntax_problem(error: yaml.MarkedYAMLError, text: str, name: str) -> Problem:

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import zipfile
+from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 import pytest
-from conftest import build_apkg
+from anki.collection import Collection, ExportAnkiPackageOptions
+from click.testing import CliRunner
+from conftest import ImportPackage, build_apkg
 
 from deckgen.checker import load_deck
+from deckgen.cli import main
 from deckgen.diff import load_snapshot, release_notes
 from deckgen.errors import DeckgenError
 
@@ -96,8 +104,6 @@ def test_no_changes(small_copy: Path) -> None:
 
 def test_not_a_package(tmp_path: Path) -> None:
     """A zip that is not an Anki package is a DeckgenError."""
-    import zipfile
-
     path = tmp_path / "other.apkg"
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("hello.txt", "hi")
@@ -120,3 +126,267 @@ def test_note_type_changes(small_copy: Path, change: dict[str, object], expected
     basic = replace(new.note_types["basic"], **change)  # type: ignore[arg-type]
     old = replace(new, note_types={"basic": basic})
     assert expected in release_notes(old, new)
+
+
+def rebuild(
+    apkg: Path, out: Path, *, sql: str = "", entries: dict[str, bytes] | None = None
+) -> Path:
+    """A copy of ``apkg`` whose collection ran ``sql`` and whose zip has ``entries`` added
+    or replaced."""
+    with zipfile.ZipFile(apkg) as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    if sql:
+        db_path = out.with_suffix(".db")
+        db_path.write_bytes(files["collection.anki2"])
+        with closing(sqlite3.connect(db_path)) as db:
+            db.executescript(sql)
+        files["collection.anki2"] = db_path.read_bytes()
+    files |= entries or {}
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return out
+
+
+def patch_entry(path: Path, name: str, *, flags: int = 0, method: int | None = None) -> Path:
+    """Set general-purpose ``flags`` bits and the compression ``method`` of entry ``name`` in
+    both of its zip headers, as a crafted archive would have them."""
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        local = archive.getinfo(name).header_offset
+    central = data.index(b"PK\x01\x02")
+    while data[central + 46 : central + 46 + len(name)] != name.encode():
+        central = data.index(b"PK\x01\x02", central + 4)
+    for flag_at, method_at in ((local + 6, local + 8), (central + 8, central + 10)):
+        data[flag_at] |= flags
+        if method is not None:
+            data[method_at : method_at + 2] = method.to_bytes(2, "little")
+    path.write_bytes(bytes(data))
+    return path
+
+
+class TestHostilePackages:
+    """A corrupt or hostile package is a clear error with exit 1: never a traceback, never
+    unbounded memory."""
+
+    @pytest.fixture
+    def apkg(self, small_copy: Path, tmp_path: Path) -> Path:
+        return build_apkg(load_deck(small_copy), tmp_path / "good.apkg", mod=1)
+
+    def diff_error(self, path: Path) -> str:
+        result = CliRunner().invoke(main, ["diff", str(path), str(path)])
+        assert result.exit_code == 1, result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        assert "Traceback" not in result.output
+        assert result.stdout == ""
+        return result.stderr.removeprefix("Error: ").rstrip("\n").replace(str(path), "P")
+
+    @pytest.mark.parametrize(
+        ("sql", "message"),
+        [
+            ("UPDATE col SET models = '{not json'", "P: its note types are not valid JSON"),
+            (
+                "UPDATE col SET models = '[' || printf('%.10000c', '[')",
+                "P: its note types are not valid JSON",
+            ),
+            ("UPDATE col SET models = X'00ff'", "P: its note types are not text"),
+            (
+                "UPDATE col SET models = json_remove(models, '$.1733046101.flds')",
+                "P: the deckgen note type 'deckgen Q&A' has no 'flds' of the right type",
+            ),
+            (
+                "UPDATE col SET models = json_set(models, '$.1733046101.flds[0].name', 7)",
+                "P: a field of the deckgen note type 'deckgen Q&A' has no 'name' of the right type",
+            ),
+            (
+                "UPDATE col SET models = json_set(models, '$.1733046101.mod', 'soon')",
+                "P: the deckgen note type 'deckgen Q&A' has no 'mod' of the right type",
+            ),
+            (
+                "UPDATE col SET models = '[]'",
+                "P was not built by deckgen: it has no deckgen note type",
+            ),
+            (
+                "UPDATE col SET decks = json_remove(decks, '$.2059400191.name')",
+                "P: a deck has no 'name' of the right type",
+            ),
+            ("UPDATE col SET decks = '7'", "P: its decks are not a JSON object"),
+            ("DELETE FROM col", "P: its collection has no 'col' row"),
+            (
+                "UPDATE notes SET flds = X'0001ff' WHERE id = (SELECT min(id) FROM notes)",
+                "P: note 'VERBATIM' holds binary or numeric data where its GUID, fields and "
+                "tags should be text",
+            ),
+            (
+                "ALTER TABLE notes RENAME TO n; CREATE VIEW notes AS WITH RECURSIVE c(x) AS "
+                "(SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x AS guid, x AS mid, x AS flds,"
+                " x AS tags FROM c",
+                "P: its collection has no 'col' and 'notes' tables",
+            ),
+        ],
+    )
+    def test_corrupt_collection(self, apkg: Path, tmp_path: Path, sql: str, message: str) -> None:
+        """Bad JSON, missing or mistyped keys, binary fields and views are each named."""
+        bad = rebuild(apkg, tmp_path / "bad.apkg", sql=sql)
+        if "VERBATIM" in message:
+            with closing(sqlite3.connect(bad.with_suffix(".db"))) as db:
+                (guid,) = db.execute("SELECT guid FROM notes ORDER BY id LIMIT 1").fetchone()
+            message = message.replace("VERBATIM", guid)
+        assert self.diff_error(bad) == message
+
+    def test_encrypted(self, apkg: Path) -> None:
+        """An encrypted collection is refused before zipfile asks for a password."""
+        patch_entry(apkg, "collection.anki2", flags=0x1)
+        assert self.diff_error(apkg) == "P: its collection is encrypted"
+
+    def test_zstd_entry(self, apkg: Path) -> None:
+        """A zip entry compressed with zstd (method 93) is named."""
+        patch_entry(apkg, "collection.anki2", method=93)
+        assert self.diff_error(apkg) == (
+            "P: its collection is compressed with zstd, which deckgen diff cannot read; P may "
+            "be an Anki 2.1.50+ package (zstd-compressed collection.anki21b), which deckgen "
+            "diff cannot read; export it again from Anki with 'Support older Anki versions' "
+            "checked"
+        )
+
+    @pytest.mark.parametrize(
+        "entries",
+        [
+            {"collection.anki21b": b"\x28\xb5\x2f\xfd" + bytes(20)},
+            {"meta": b"\x08\x03"},
+            {"collection.anki2": b"\x28\xb5\x2f\xfd" + bytes(20)},
+        ],
+    )
+    def test_newer_anki_format_is_named(
+        self, apkg: Path, tmp_path: Path, entries: dict[str, bytes]
+    ) -> None:
+        """Anki's current format is recognised and named, with what to do instead."""
+        assert self.diff_error(rebuild(apkg, tmp_path / "new.apkg", entries=entries)) == (
+            "P is an Anki 2.1.50+ package (zstd-compressed collection.anki21b), which deckgen "
+            "diff cannot read; export it again from Anki with 'Support older Anki versions' "
+            "checked"
+        )
+
+    def test_zip_bomb_is_refused_before_inflating(self, apkg: Path, tmp_path: Path) -> None:
+        """A collection that would inflate more than 100 times is refused from its header."""
+        bomb = rebuild(apkg, tmp_path / "bomb.apkg", entries={"collection.anki2": bytes(8 << 20)})
+        assert self.diff_error(bomb).startswith(
+            "P: its collection would inflate 8,"  # 8 MiB of zeros deflate to ~8 KiB
+        )
+
+    def test_declared_size_over_the_limit(self, apkg: Path) -> None:
+        """A collection declaring more than the limit is refused before inflating."""
+        data = bytearray(apkg.read_bytes())
+        central = data.index(b"PK\x01\x02")
+        data[central + 24 : central + 28] = (0xF0000000).to_bytes(4, "little")
+        apkg.write_bytes(bytes(data))
+        assert self.diff_error(apkg) == (
+            "P: its collection is 4,026,531,840 bytes, more than the limit of 536,870,912"
+        )
+
+    def test_huge_central_directory(self, apkg: Path) -> None:
+        """A zip claiming a huge directory is refused before zipfile reads it into memory."""
+        data = bytearray(apkg.read_bytes())
+        end = data.rindex(b"PK\x05\x06")
+        data[end + 12 : end + 16] = (0x7FFFFFFF).to_bytes(4, "little")
+        apkg.write_bytes(bytes(data))
+        assert self.diff_error(apkg) == (
+            "P holds 2 files in a directory of 2,147,483,647 bytes, more than the limit of "
+            "100,000 files"
+        )
+
+    @pytest.mark.parametrize(
+        ("damage", "message"),
+        [
+            (
+                lambda b: b[: len(b) // 2],
+                "P is not a readable Anki package: File is not a zip file",
+            ),
+            (
+                lambda b: b"PK\x03\x04" + bytes(100),
+                "P is not a readable Anki package: File is not a zip file",
+            ),
+            (lambda b: b"not a zip", "P is not an Anki package: it is not a zip archive"),
+        ],
+    )
+    def test_damaged_archive(
+        self, apkg: Path, damage: Callable[[bytes], bytes], message: str
+    ) -> None:
+        """A truncated or foreign file with the .apkg suffix is an error, not a source."""
+        apkg.write_bytes(damage(apkg.read_bytes()))
+        assert self.diff_error(apkg) == message
+
+    def test_no_collection(self, tmp_path: Path) -> None:
+        """A zip without a collection is not an Anki package."""
+        path = tmp_path / "other.apkg"
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("hello.txt", "hi")
+        assert self.diff_error(path) == "P is not an Anki package: it holds no collection"
+
+    def test_not_sqlite(self, apkg: Path, tmp_path: Path) -> None:
+        """A collection that is not SQLite is named."""
+        bad = rebuild(apkg, tmp_path / "bad.apkg", entries={"collection.anki2": b"x" * 100})
+        assert self.diff_error(bad) == "P: its collection is not an SQLite database"
+
+    def test_runaway_query_and_huge_values_stop(
+        self, apkg: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """SQLite stops after a bounded number of steps and refuses values over the limit."""
+        from deckgen import apkg as reader
+
+        monkeypatch.setattr(reader, "MAX_SQLITE_VALUE_BYTES", 100)
+        assert self.diff_error(apkg) == ("P: cannot read its collection: string or blob too big")
+        monkeypatch.undo()
+        monkeypatch.setattr(reader, "_STEPS_PER_CHECK", 1)
+        monkeypatch.setattr(reader, "MAX_SQLITE_STEPS", 0)
+        assert self.diff_error(apkg).startswith("P: cannot read its collection: interrupted")
+
+    def test_fifo_is_refused_without_blocking(self, tmp_path: Path) -> None:
+        """A FIFO named as a release is refused at once."""
+        fifo = tmp_path / "release.apkg"
+        os.mkfifo(fifo)
+        assert (
+            self.diff_error(fifo) == "cannot read P: it is a FIFO (named pipe), not a regular file"
+        )
+
+
+class TestAnkiExports:
+    """Packages exported by Anki itself, after importing a deckgen release."""
+
+    def test_legacy_export_reads_like_the_release(
+        self,
+        small_copy: Path,
+        tmp_path: Path,
+        collection: Collection,
+        import_package: ImportPackage,
+    ) -> None:
+        """'Support older Anki versions' puts the collection in collection.anki21, beside a
+        placeholder collection.anki2; diff reads the real one."""
+        release = build_apkg(load_deck(small_copy), tmp_path / "release.apkg", mod=1)
+        import_package(release)
+        exported = export(collection, tmp_path / "legacy.apkg", legacy=True)
+        with zipfile.ZipFile(exported) as archive:
+            assert {"collection.anki21", "collection.anki2"} <= set(archive.namelist())
+        notes = release_notes(load_snapshot(release), load_snapshot(exported))
+        assert "0 added, 0 changed, 0 retired, 0 removed." in notes
+
+    def test_current_export_is_named(
+        self,
+        small_copy: Path,
+        tmp_path: Path,
+        collection: Collection,
+        import_package: ImportPackage,
+    ) -> None:
+        """Anki's current format gives an error that says how to export instead."""
+        import_package(build_apkg(load_deck(small_copy), tmp_path / "release.apkg", mod=1))
+        exported = export(collection, tmp_path / "current.apkg", legacy=False)
+        with pytest.raises(DeckgenError, match="export it again from Anki with 'Support older"):
+            load_snapshot(exported)
+
+
+def export(collection: Collection, out: Path, *, legacy: bool) -> Path:
+    options = ExportAnkiPackageOptions(
+        with_scheduling=False, with_deck_configs=False, with_media=False, legacy=legacy
+    )
+    collection.export_anki_package(out_path=str(out), options=options, limit=None)
+    return out

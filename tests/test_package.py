@@ -135,6 +135,19 @@ class TestRoundTrip:
         assert "Example answer" not in answer
         assert card.answer_av_tags() == []
 
+    def test_sound_tags_outside_markdown_are_shown(
+        self, deck: Deck, tmp_path: Path, collection: Collection, import_package: ImportPackage
+    ) -> None:
+        """A [sound:] or [anki:tts] tag in a topic's name is text on the card, not audio."""
+        from dataclasses import replace
+
+        name = "[sound:alarm.mp3] and [anki:tts lang=en_US]hello[/anki:tts]"
+        loud = replace(deck, topics=(replace(deck.topics[0], name=name), *deck.topics[1:]))
+        import_package(build_apkg(loud, tmp_path / "loud.apkg", mod=T1))
+        card = collection.get_card(collection.find_cards("ID:list-vs-tuple")[0])
+        assert (card.question_av_tags(), card.answer_av_tags()) == ([], [])
+        assert "&#91;sound:alarm.mp3]" in card.question()
+
 
 class TestWritePackage:
     @pytest.fixture(autouse=True)

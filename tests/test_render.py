@@ -82,6 +82,15 @@ def test_escape() -> None:
     assert escape('a < b & "c"') == "a &lt; b &amp; &quot;c&quot;"
 
 
+def test_escape_defuses_anki_tags_like_markdown_does(renderer: Renderer) -> None:
+    """Plain text (a topic's name) shows Anki's sound and TTS tags as Markdown fields do."""
+    text = "[sound:x.mp3] [anki:tts lang=en_US]hi[/anki:tts] [anki:play:q:0] [link](u)"
+    assert escape(text) == (
+        "&#91;sound:x.mp3] &#91;anki:tts lang=en_US]hi[/anki:tts] &#91;anki:play:q:0] [link](u)"
+    )
+    assert renderer.inline("[sound:x.mp3]") == escape("[sound:x.mp3]")
+
+
 def test_highlight_css_has_light_and_night_rules() -> None:
     """The CSS styles token classes by day and in both night-mode spellings."""
     css = highlight_css()
