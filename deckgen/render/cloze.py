@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 # Anki's two tokens: an opener (``{{c`` with numbers, then ``::``) and a closer.
 _TOKEN = re.compile(r"\{\{c([0-9,]*)::|\}\}")
 _MALFORMED_OPENER = re.compile(r"\{\{c[0-9]")
-_MAX_DEPTH = 10  # Anki ignores openers deeper than this
+MAX_DEPTH = 10  # Anki ignores openers deeper than this
 _MAX_NUMBER = 65535  # Anki's card ordinals are 16-bit
 
 
@@ -43,8 +43,9 @@ class Scan:
     stray_closers: list[int]
 
 
-def scan(text: str, start: int = 0, stop: int | None = None) -> Scan:
-    """Read the clozes in ``text[start:stop]`` as Anki does."""
+def scan(text: str, start: int = 0, stop: int | None = None, *, cap: bool = True) -> Scan:
+    """Read the clozes in ``text[start:stop]`` as Anki does (``cap=False``: without Anki's
+    limit of ten levels, as plain bracket matching)."""
     stop = len(text) if stop is None else stop
     found: list[Cloze] = []
     stray: list[int] = []
@@ -67,7 +68,7 @@ def scan(text: str, start: int = 0, stop: int | None = None) -> Scan:
             pos = at + 1
             continue
         pos = match.end()
-        if len(open_) < _MAX_DEPTH:
+        if len(open_) < MAX_DEPTH or not cap:
             open_.append(Cloze(at, pos, numbers))
     _colons(text, open_[-1] if open_ else None, pos, stop)
     return Scan(found, open_, stray)
@@ -94,9 +95,11 @@ def _colons(text: str, cloze: Cloze | None, start: int, stop: int) -> None:
 def walk(clozes: list[Cloze]) -> list[Cloze]:
     """Every cloze, nested ones included, in order of their openers."""
     out: list[Cloze] = []
-    for cloze in clozes:
+    pending = list(clozes)
+    while pending:  # a loop, not recursion: nesting can be as deep as the text is long
+        cloze = pending.pop()
         out.append(cloze)
-        out += walk(cloze.inner)
+        pending += cloze.inner
     return sorted(out, key=lambda c: c.start)
 
 

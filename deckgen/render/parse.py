@@ -175,7 +175,9 @@ def layout(parsed: Parsed) -> Layout:
             continue
         start, stop = char(span["start"]), char(span["end"])
         if line_start < 0:
-            line_start = start
+            # An escaped character's text starts after its backslash, which belongs to no
+            # event; the run keeps it, so that '\$' and '\(' stay escapes.
+            line_start = start - 1 if start and text[start - 1] == "\\" else start
         if tag == "break":
             lines.append((line_start, stop))
             line_start = -1

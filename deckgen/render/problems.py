@@ -17,14 +17,11 @@ def find_media(text: str) -> list[MediaRef]:
     if "![" not in text:
         return []
     parsed = parse(text)
-    found = layout(parsed)
-    math = [r for r in _math_ranges(parsed, found) if r[2] == "math"]
     refs = []
-    for start, link in found.images:
+    for start, link in layout(parsed).images:  # none in math: math holds no link targets
         url: str = link["dest_url"]
-        offset = parsed.to_source(start)
-        if safe_url(url, image=True) and _where(math, offset) is None:
-            refs.append(MediaRef(url, offset, media_kind(url)))
+        if safe_url(url, image=True):
+            refs.append(MediaRef(url, parsed.to_source(start), media_kind(url)))
     return refs
 
 
@@ -41,8 +38,9 @@ def cloze_problems(text: str) -> list[tuple[int, str]]:
         problems.append((0, "no cloze deletion: mark at least one, such as {{c1::answer}}"))
     problems += _number_problems(every)
     where = _where_map(text)
+    closers = {cloze.close for cloze in every}
     for cloze in every:
-        problems += _cloze_problems(text, cloze, where)
+        problems += _cloze_problems(text, cloze, where, closers)
     for at in scan.stray_closers:
         if _where(where, at) is None:
             problems.append((at, "'}}' closes no cloze: did a '}}' in an answer end it early?"))
@@ -66,9 +64,11 @@ def _number_problems(every: list[clozes.Cloze]) -> list[tuple[int, str]]:
     return problems
 
 
-def _cloze_problems(text: str, cloze: clozes.Cloze, where: Ranges) -> list[tuple[int, str]]:
+def _cloze_problems(
+    text: str, cloze: clozes.Cloze, where: Ranges, closers: set[int]
+) -> list[tuple[int, str]]:
     problems = []
-    if text.startswith("}", cloze.end):
+    if text.startswith("}", cloze.end) and cloze.end not in closers:
         problems.append(
             (
                 cloze.close,

@@ -51,6 +51,7 @@ def _run_spans(run: Run, *, cloze: bool) -> list[Span]:
     start_re = _ANY_START if cloze else _MATH_START
     spans: list[Span] = []
     math: MathFinder | None = None
+    by_start: dict[int, clozes.Cloze] | None = None
     pos = next_code = 0
     while (match := start_re.search(text, pos)) is not None:
         at = match.start()
@@ -61,7 +62,10 @@ def _run_spans(run: Run, *, cloze: bool) -> list[Span]:
             continue
         token = match.group()
         if token.startswith("{{c"):
-            found = _cloze_at(text, at, code)
+            if by_start is None:  # one reading of the run for all its clozes
+                every = clozes.walk(clozes.scan(text, cap=False).clozes)
+                by_start = {cloze.start: cloze for cloze in every}
+            found = _whole(by_start.get(at), code)
             if found is not None:
                 spans.append(Span("cloze", run, at, found.end, found))
                 pos = found.end
@@ -86,12 +90,10 @@ def _holds_code(code: tuple[tuple[int, int], ...], start: int, end: int) -> bool
     return i < len(code) and code[i][0] < end
 
 
-def _cloze_at(text: str, at: int, code: tuple[tuple[int, int], ...]) -> clozes.Cloze | None:
-    """The cloze opened at ``at``, if it closes in this run and holds whole code spans."""
-    scan = clozes.scan(text, at)
-    if not scan.clozes or scan.clozes[0].start != at:
+def _whole(found: clozes.Cloze | None, code: tuple[tuple[int, int], ...]) -> clozes.Cloze | None:
+    """The cloze, if it holds whole code spans and link targets (or none)."""
+    if found is None:
         return None
-    found = scan.clozes[0]
     for start, end in code:
         overlaps = start < found.end and end > found.start
         if overlaps and not found.start <= start <= end <= found.end:
