@@ -17,9 +17,8 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from deckgen import errors
-from deckgen.cloze import cloze_problems
 from deckgen.errors import Code, Problem, SourceError, quote
-from deckgen.media import MediaFile, MediaProblem, find_media, is_remote, resolve_media
+from deckgen.media import MediaFile, MediaProblem, is_remote, resolve_media
 from deckgen.model import (
     DECK,
     KIND_NAMES,
@@ -40,6 +39,7 @@ from deckgen.model import (
     slugify,
     tag_problem,
 )
+from deckgen.render import cloze_problems, find_media
 from deckgen.source import compose, read_text
 from deckgen.walker import Entry, NodeWalker, TooManyProblems, did_you_mean
 

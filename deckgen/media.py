@@ -17,8 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 
-IMAGE_TYPES = frozenset({"png", "jpg", "jpeg", "gif", "svg", "webp"})
-AUDIO_TYPES = frozenset({"mp3", "ogg", "oga", "opus", "wav", "m4a", "flac"})
+from deckgen.render.media import (
+    AUDIO,
+    AUDIO_EXTENSIONS,
+    IMAGE_EXTENSIONS,
+    OTHER,
+    media_kind,
+)
+
 MAX_MEDIA_BYTES = 10 * 1024 * 1024  # one file; AnkiWeb syncs larger ones badly or not at all
 _REMOTE_RE = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//)")
 
@@ -34,21 +40,11 @@ class MediaFile:
     @property
     def is_audio(self) -> bool:
         """Whether Anki plays it (``[sound:...]``) rather than shows it."""
-        return PurePosixPath(self.name).suffix[1:] in AUDIO_TYPES
+        return media_kind(self.name) == AUDIO
 
 
 class MediaProblem(ValueError):
     """Why a reference cannot be packed."""
-
-
-def media_kind(url: str) -> str | None:
-    """``image`` or ``audio`` by the reference's extension, or ``None`` when unsupported."""
-    suffix = PurePosixPath(url.split("?", 1)[0].split("#", 1)[0]).suffix.lower()[1:]
-    if suffix in IMAGE_TYPES:
-        return "image"
-    if suffix in AUDIO_TYPES:
-        return "audio"
-    return None
 
 
 def is_remote(url: str) -> bool:
@@ -66,9 +62,8 @@ def resolve_media(url: str, *, folder: Path, root: Path) -> MediaFile:
             "into the deck (set 'allow_remote_media: true' on the deck to allow links)"
         )
     relative = unquote(url.split("?", 1)[0].split("#", 1)[0])
-    kind = media_kind(relative)
-    if kind is None:
-        supported = ", ".join(sorted(IMAGE_TYPES | AUDIO_TYPES))
+    if media_kind(relative) == OTHER:
+        supported = ", ".join(sorted(IMAGE_EXTENSIONS | AUDIO_EXTENSIONS))
         raise MediaProblem(f"{url!r}: unsupported media type (supported: {supported})")
     if relative.startswith("/") or PurePosixPath(relative).is_absolute():
         raise MediaProblem(f"{url!r}: write media paths relative to the file that uses them")
@@ -102,31 +97,3 @@ def _sha256(path: Path) -> str:
         while chunk := f.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-@dataclass(frozen=True)
-class MediaRef:
-    """A reference to a media file in Markdown text: ``![alt](url)``."""
-
-    url: str
-    offset: int  # where the reference starts in the text
-    kind: str | None  # image, audio, or None for an unsupported type
-
-
-_CODE_RE = re.compile(
-    r"^( {0,3})(`{3,}|~{3,}).*?^\1\2[`~]*[ \t]*$|(`+)(?!`).+?(?<!`)\3", re.M | re.S
-)
-_IMAGE_RE = re.compile(r"!\[[^\]\n]*\]\(\s*(?:<([^>\n]+)>|([^\s)<]+))(?:\s+\"[^\"]*\")?\s*\)")
-
-
-def find_media(text: str) -> list[MediaRef]:
-    """Every ``![alt](url)`` in Markdown ``text`` outside code spans and code blocks."""
-    if "![" not in text:
-        return []
-    # Blank out code with spaces of the same length, so offsets stay true.
-    visible = _CODE_RE.sub(lambda m: " " * len(m.group(0)), text)
-    refs = []
-    for match in _IMAGE_RE.finditer(visible):
-        url = match.group(1) or match.group(2)
-        refs.append(MediaRef(url, match.start(), media_kind(url)))
-    return refs

@@ -9,29 +9,21 @@ with the same result, note for note, as one process.
 from __future__ import annotations
 
 import hashlib
-import html
 import multiprocessing
 import os
-import re
 import signal
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import Any
-from urllib.parse import unquote
 
 import genanki
 
 from deckgen.errors import BuildError
-from deckgen.media import MediaFile
 from deckgen.model import Deck, Question, Topic
 from deckgen.notetypes import KINDS, Field, NoteKind
-from deckgen.render import Renderer, escape
-
-# deckgen's own HTML, as a number: raised whenever deckgen deliberately changes the HTML it
-# makes of the same source, so that the lock re-stamps the notes whose HTML changed.
-HTML_VERSION = 1
+from deckgen.render import RENDER_VERSION, Renderer, escape
 
 
 @dataclass(frozen=True)
@@ -57,7 +49,7 @@ def source_hash(kind: str, texts: Sequence[tuple[str, str]], tags: Sequence[str]
     """A short, stable hash of what a note is made from: its kind, its texts as written (the
     topic's name included) and its tags. It does not depend on the Markdown or highlighting
     library, so other library versions do not make a note look changed."""
-    parts = [f"deckgen-html-{HTML_VERSION}", kind, " ".join(tags)]
+    parts = [f"deckgen-html-{RENDER_VERSION}", kind, " ".join(tags)]
     parts += [f"{key}\x1e{text}" for key, text in texts]
     # Neither separator can occur in validated text or tags.
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
@@ -104,7 +96,9 @@ def make_notes(
 def render_fields(
     kind: NoteKind, topic: Topic, question: Question, renderer: Renderer
 ) -> tuple[str, ...]:
-    """A question's fields as HTML, in its kind's field order."""
+    """A question's fields as HTML, in its kind's field order, with media references
+    pointing at the files' packed names."""
+    media = {url: file.name for url, file in question.media.items()} or None
     fields = []
     for field in kind.fields:
         text = question.texts.get(field.source)
@@ -115,36 +109,12 @@ def render_fields(
         elif not text:
             fields.append("")
         elif field.style is Field.INLINE:
-            fields.append(renderer.inline(text))
+            fields.append(renderer.inline(text, media=media))
         elif field.style is Field.PLAIN:
             fields.append(escape(text))
         else:
-            fields.append(renderer.block(text))
-    if question.media:
-        return tuple(pack_media(f, question.media) for f in fields)
+            fields.append(renderer.block(text, cloze=field.style is Field.CLOZE, media=media))
     return tuple(fields)
-
-
-_IMG_RE = re.compile(r'<img src="([^"]*)"[^>]*>')
-
-
-def pack_media(field: str, media: Mapping[str, MediaFile]) -> str:
-    """Point the images of a rendered field at their packed files, and turn references to
-    sounds into Anki's ``[sound:...]``. A reference is matched whatever escaping or
-    percent-encoding the Markdown renderer gave its URL."""
-    if "<img " not in field:
-        return field
-    files = {unquote(url): file for url, file in media.items()}
-
-    def pack(match: re.Match[str]) -> str:
-        file = files.get(unquote(html.unescape(match.group(1))))
-        if file is None:
-            return match.group(0)
-        if file.is_audio:
-            return f"[sound:{file.name}]"
-        return match.group(0).replace(f'src="{match.group(1)}"', f'src="{file.name}"', 1)
-
-    return _IMG_RE.sub(pack, field)
 
 
 PARALLEL_MIN_QUESTIONS = 2_000

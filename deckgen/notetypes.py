@@ -9,12 +9,9 @@ A kind is a value: the writer, the lock, ``diff`` and ``stats`` read everything 
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
-
-_CLOZE_RE = re.compile(r"\{\{c(\d+)::")
 
 
 class Field(Enum):
@@ -61,8 +58,10 @@ class NoteKind:
         """The card template ordinals a note of this kind makes, from its source texts:
         one per template, or for a cloze note one per cloze number (c1 is ordinal 0)."""
         if self.cloze:
+            from deckgen.render import cloze_numbers  # the parser, only for cloze notes
+
             text = texts.get(self.fields[0].source, "")
-            return tuple(sorted({int(n) - 1 for n in _CLOZE_RE.findall(text) if int(n) > 0}))
+            return tuple(sorted(n - 1 for n in cloze_numbers(text) if n > 0))
         return tuple(range(len(self.templates)))
 
     @property

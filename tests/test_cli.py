@@ -147,7 +147,8 @@ class TestBuild:
         result = runner.invoke(main, ["build", str(small_copy), "-o", str(out)], env=env)
         assert (result.exit_code, result.stderr) == (
             1,
-            "Error: SOURCE_DATE_EPOCH must be a whole number of seconds, not 'yesterday'\n",
+            "Error: SOURCE_DATE_EPOCH must be a whole number of seconds since 1970, "
+            "not 'yesterday'\n",
         )
         assert not out.exists()
 

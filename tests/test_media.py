@@ -15,7 +15,7 @@ from conftest import DATA, ImportPackage
 from deckgen.build import build
 from deckgen.checker import load_deck
 from deckgen.cli import main
-from deckgen.media import find_media
+from deckgen.render import find_media
 
 T1, T2 = 1_700_000_000, 1_700_086_400
 

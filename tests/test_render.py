@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from deckgen.render import Renderer, escape, highlight_css
+from deckgen.render import RENDER_VERSION, Renderer, escape, highlight_css, renderer_versions
 
 
 @pytest.fixture(scope="module")
@@ -97,3 +97,114 @@ def test_highlight_css_has_light_and_night_rules() -> None:
     assert ".highlight .k {" in css
     assert ".nightMode .highlight .k, .night_mode .highlight .k {" in css
     assert "/*" not in css
+
+
+class TestSafety:
+    @pytest.mark.parametrize(
+        "source",
+        [
+            "<script>alert(1)</script>",
+            'x <img src=x onerror="alert(1)"> y',
+            "<div>\n*a*\n</div>",
+            "- <svg onload=alert(1)>",
+            "<!-- <script> -->",
+        ],
+    )
+    def test_tags_never_pass_through(self, renderer: Renderer, source: str) -> None:
+        """Raw HTML, inline or as a block, comes out escaped, never as a tag."""
+        html = renderer.block(source)
+        assert "<script" not in html
+        assert "<img" not in html
+        assert "<svg" not in html
+        assert "<div" not in html
+        assert "&lt;" in html
+
+    def test_markdown_inside_raw_html_still_counts(self, renderer: Renderer) -> None:
+        """Escaped HTML is text, so Markdown around and inside it works as in prose."""
+        assert renderer.block("<div>\n*a*\n</div>") == (
+            "<p>&lt;div&gt;\n<em>a</em>\n&lt;/div&gt;</p>"
+        )
+
+    @pytest.mark.parametrize(
+        "source",
+        ["[x](javascript:alert(1))", "![x](javascript:alert(1))", "<javascript:alert(1)>"],
+    )
+    def test_script_links_stay_text(self, renderer: Renderer, source: str) -> None:
+        """Links and images with a script-capable scheme are written as the text they were."""
+        html = renderer.block(source)
+        assert "href" not in html
+        assert "src" not in html
+        assert "javascript:alert(1)" in html
+
+
+class TestFormat:
+    def test_table_and_strikethrough(self, renderer: Renderer) -> None:
+        """GitHub tables and strikethrough, written as markdown-it wrote them."""
+        html = renderer.block("| a | b |\n|:--|--:|\n| 1 | ~~2~~ |")
+        assert html == (
+            '<table>\n<thead>\n<tr>\n<th style="text-align:left">a</th>\n'
+            '<th style="text-align:right">b</th>\n</tr>\n</thead>\n<tbody>\n<tr>\n'
+            '<td style="text-align:left">1</td>\n<td style="text-align:right"><s>2</s></td>\n'
+            "</tr>\n</tbody>\n</table>"
+        )
+
+    def test_nested_and_loose_lists(self, renderer: Renderer) -> None:
+        """Tight items hold their text directly; a nested list starts on its own line."""
+        assert renderer.block("- one\n  - two\n- three") == (
+            "<ul>\n<li>one\n<ul>\n<li>two</li>\n</ul>\n</li>\n<li>three</li>\n</ul>"
+        )
+        assert renderer.block("3. a\n\n4. b") == (
+            '<ol start="3">\n<li>\n<p>a</p>\n</li>\n<li>\n<p>b</p>\n</li>\n</ol>'
+        )
+
+    def test_quotes_breaks_and_rules(self, renderer: Renderer) -> None:
+        """Quotes are escaped, hard breaks and rules are XHTML-style, as before."""
+        assert renderer.block('> "a"  \n> b\n\n---') == (
+            "<blockquote>\n<p>&quot;a&quot;<br />\nb</p>\n</blockquote>\n<hr />"
+        )
+
+    def test_urls_are_percent_encoded(self, renderer: Renderer) -> None:
+        """Link targets are percent-encoded, keeping escapes already there."""
+        assert renderer.inline("[a](<x y/é%20>)") == '<a href="x%20y/%C3%A9%20">a</a>'
+
+    def test_code_block_at_the_end_ends_its_line(self, renderer: Renderer) -> None:
+        """A code block that ends the field still ends with a newline inside <code>."""
+        assert (
+            renderer.block("a\n\n    x")
+            == '<p>a</p>\n<pre class="highlight"><code>x\n</code></pre>'
+        )
+
+    def test_headings_and_images(self, renderer: Renderer) -> None:
+        """Headings, and images with their alt text (formatting dropped) and title."""
+        assert renderer.block("## A *b*") == "<h2>A <em>b</em></h2>"
+        assert renderer.inline('![a *b* `c`](x.png "t")') == (
+            '<img src="x.png" alt="a b c" title="t" />'
+        )
+
+
+class TestRobustness:
+    @pytest.mark.parametrize(
+        ("source", "kept"),
+        [
+            ("> " * 100_000 + "end", "end"),
+            ("- " * 100_000 + "end", "end"),
+            ("1. " * 66_000 + "end", "end"),
+            ("[" * 200_000, "[" * 1000),
+            ("$a " * 66_000, "$a $a"),
+            ("\\(" * 100_000, "(" * 1000),
+            ("{{c1::" * 30_000 + "end" + "}}" * 30_000, "{{c1::end}}"),
+        ],
+        ids=["quotes", "bullets", "numbers", "brackets", "dollars", "parens", "clozes"],
+    )
+    def test_pathological_fields_render(self, renderer: Renderer, source: str, kept: str) -> None:
+        """200 KB of deep nesting or unclosed openers renders, all of it (no crash, no
+        recursion limit, no hang; markdown-it-pyrs crashed the interpreter on the first)."""
+        assert kept in renderer.block(source, cloze=True)
+
+
+def test_renderer_versions_name_the_libraries() -> None:
+    """The lock records the parser's and the highlighter's installed versions."""
+    versions = renderer_versions()
+    assert set(versions) == {"pyromark", "pygments"}
+    assert all(v[0].isdigit() for v in versions.values())
+    assert isinstance(RENDER_VERSION, int)
