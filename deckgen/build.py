@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from deckgen.checker import load_deck
+from deckgen.checker import cyclic_gc_paused, load_deck
 from deckgen.errors import KindChangeError, LockError, NoteTypeChangeError, shown_path
 from deckgen.fileio import check_paths, transaction
 from deckgen.limits import parse_epoch
@@ -80,7 +77,7 @@ def build(
     without ``allow_note_type_change``. ``progress(done, total)`` is called as questions are
     rendered.
     """
-    with _cyclic_gc_paused():
+    with cyclic_gc_paused():
         deck = load_deck(source, name=name)
         lock_path = lock_path or lock_path_for(source)
         output = output or default_output(deck)
@@ -120,21 +117,6 @@ def build(
         migrated = old.version if old is not None and old.version != release.lock.version else None
         cards = sum(len(n.ordinals) for n in notes if not n.retired)
         return BuildResult(output, size, lock_path, lock_written, deck, release, cards, migrated)
-
-
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """A build allocates a few objects per line of YAML and frees almost none until it
-    ends; the cyclic collector would rescan them again and again (half of the time spent
-    composing a 10,000-question bank). Nothing a build makes needs it: reference counting
-    frees it all."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _check_locked(release: Release, old: Lock | None, lock_path: Path) -> None:

@@ -8,8 +8,11 @@ that every value goes through, limits and YAML tags included).
 
 from __future__ import annotations
 
+import functools
+import gc
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -39,8 +42,7 @@ from deckgen.model import (
     slugify,
     tag_problem,
 )
-from deckgen.render import cloze_problems, find_media
-from deckgen.source import compose, read_text
+from deckgen.source import compose_bytes, decode, read_source
 from deckgen.walker import Entry, NodeWalker, TooManyProblems, did_you_mean
 
 _ID_RE = re.compile(QUESTION_ID_PATTERN)
@@ -51,7 +53,15 @@ def validate(root: Node, *, file: str, text: str = "", folder: Path | None = Non
     """Check a composed source against the format; raise :class:`SourceError` with every
     problem found, or return the deck. ``text``, the source, locates problems inside texts;
     media paths are relative to ``folder``, the source's folder."""
-    checker = _Checker(file, text.splitlines(), folder)
+    from deckgen.quickcheck import quick_validate
+
+    deck = quick_validate(root, file=file, folder=folder)
+    return deck if deck is not None else _check(root, file=file, text=text, folder=folder)
+
+
+def _check(root: Node, *, file: str, text: str, folder: Path | None) -> Deck:
+    """The full walk: every problem, located."""
+    checker = _Checker(file, text, folder)
     try:
         deck = checker.root(root)
     except TooManyProblems as stop:
@@ -64,17 +74,42 @@ def validate(root: Node, *, file: str, text: str = "", folder: Path | None = Non
 
 def load_deck(path: Path, *, name: str | None = None) -> Deck:
     """Read, compose and validate one source file; ``name`` is how problems name the file."""
+    from deckgen.quickcheck import quick_validate
+
     shown = errors.shown_path(path) if name is None else name
-    text = read_text(path, name=shown)
-    return validate(compose(text, name=shown), file=shown, text=text, folder=path.parent)
+    with cyclic_gc_paused():
+        data = read_source(path, name=shown)
+        root = compose_bytes(data, name=shown)
+        deck = quick_validate(root, file=shown, folder=path.parent)
+        if deck is not None:
+            return deck
+        # Only a bank with a problem (or something unusual) gets here: the text locates
+        # problems inside texts.
+        text = decode(data, name=shown)
+        return _check(root, file=shown, text=text, folder=path.parent)
+
+
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector. Composing YAML allocates a few objects per
+    line and frees almost none until the end, so the collector would rescan them again and
+    again (half of the time spent composing a 10,000-question bank); reference counting
+    frees everything a load makes."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class _Checker(NodeWalker):
     """Walks the node tree against the format, collecting problems as it goes."""
 
-    def __init__(self, file: str, lines: list[str], folder: Path | None) -> None:
+    def __init__(self, file: str, text: str, folder: Path | None) -> None:
         super().__init__(file)
-        self.lines = lines
+        self.source_text = text
         self.folder = folder  # where media paths start, and which they may not leave
         self.allow_remote_media = False
         self.question_ids: dict[str, int] = {}
@@ -282,6 +317,8 @@ class _Checker(NodeWalker):
                     errors.TYPE_IN_ANSWER,
                 )
         elif kind == "cloze" and key.name == "text":
+            from deckgen.render import cloze_problems  # the Markdown parser: only for clozes
+
             for offset, message in cloze_problems(value):
                 self.report_at(node, value, offset, message, errors.CLOZE)
 
@@ -290,6 +327,10 @@ class _Checker(NodeWalker):
         at the reference."""
         value = str(node.value)
         found: dict[str, MediaFile] = {}
+        if "![" not in value:
+            return found
+        from deckgen.render import find_media  # the Markdown parser: only for media
+
         for ref in find_media(value):
             if ref.url in found or (self.allow_remote_media and is_remote(ref.url)):
                 continue
@@ -314,6 +355,11 @@ class _Checker(NodeWalker):
         elif isinstance(node, ScalarNode) and "\n" not in value[:offset]:
             column += offset + (1 if node.style in ("'", '"') else 0)
         self.add(Problem(self.file, line, column, message, code))
+
+    @functools.cached_property
+    def lines(self) -> list[str]:
+        """The source's lines, split only when a problem inside a text needs them."""
+        return self.source_text.splitlines()
 
     def indent_of(self, line: int) -> int:
         """The indentation of a 1-based source line (0 when the text is not known)."""

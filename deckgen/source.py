@@ -93,6 +93,12 @@ def read_regular_file(path: Path, *, name: str, limit: int) -> bytes | None:
 def read_text(path: Path, *, name: str) -> str:
     """Read a UTF-8 source file (a BOM is dropped); bad bytes or a file over
     :data:`~deckgen.limits.MAX_SOURCE_BYTES` become a located problem."""
+    return decode(read_source(path, name=name), name=name)
+
+
+def read_source(path: Path, *, name: str) -> bytes:
+    """The bytes of a source file; a file over :data:`~deckgen.limits.MAX_SOURCE_BYTES` is a
+    located problem."""
     data = read_regular_file(path, name=name, limit=MAX_SOURCE_BYTES)
     if data is None:
         message = (
@@ -100,6 +106,11 @@ def read_text(path: Path, *, name: str) -> str:
             f"({MAX_SOURCE_BYTES // 2**20} MiB)"
         )
         raise SourceError([Problem(name, 1, 1, message, SOURCE_SIZE)])
+    return data
+
+
+def decode(data: bytes, *, name: str) -> str:
+    """A source's bytes as text (a UTF-8 BOM is dropped); bad bytes are a located problem."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -132,6 +143,28 @@ def compose(text: str, *, name: str) -> yaml.Node:
         message = "the file is empty: expected a mapping with 'deck' and 'topics'"
         raise SourceError([Problem(name, 1, 1, message, EMPTY_FILE)])
     return node
+
+
+def compose_bytes(data: bytes, *, name: str) -> yaml.Node:
+    """Compose a source's bytes as :func:`compose` composes their text, to the same nodes or
+    the same problem, without ever holding the whole text as a Python string.
+
+    libyaml reads UTF-8 itself and refuses exactly the byte sequences Python's decoder
+    refuses; a composition that succeeds has read every byte. Anything else (a BOM that
+    would make libyaml read UTF-16, any error) takes the text path, so that the problem
+    reported is the one it reports.
+    """
+    if not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            if 1 + sum(w * data.count(c.encode()) for c, w in _NODE_WEIGHTS) <= MAX_YAML_NODES:
+                node = yaml.compose(data, Loader=_Loader)
+                if node is not None and not (
+                    node.tag == "tag:yaml.org,2002:null" and node.value == ""
+                ):
+                    return node
+        except (yaml.YAMLError, RecursionError):
+            pass
+    return compose(decode(data, name=name), name=name)
 
 
 def load_source(path: Path, *, name: str | None = None) -> yaml.Node:
