@@ -15,9 +15,16 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 
 from deckgen.checker import _ID_RE, _Checker
 from deckgen.errors import Code, Problem
-from deckgen.limits import MAX_BANK_CHARS, MAX_MARKDOWN_DEPTH, MAX_TEXT_CHARS, markdown_depth
+from deckgen.limits import (
+    _FIRST_LINE_CANDIDATE_RE,
+    _LATER_LINE_CANDIDATE_RE,
+    MAX_BANK_CHARS,
+    MAX_MARKDOWN_DEPTH,
+    MAX_TEXT_CHARS,
+    markdown_depth,
+)
 from deckgen.media import MediaFile
-from deckgen.model import CONTROL_RE, KIND_NAMES, QUESTIONS, Deck, Key, Kind, Question
+from deckgen.model import CONTROL_RE, QUESTIONS, Deck, Key, Kind, Question
 from deckgen.model import normalise_question as _normalise
 from deckgen.source import _SCALAR_PATTERNS
 from deckgen.walker import Entry
@@ -40,21 +47,25 @@ class _Plan:
     def __init__(self, kind: str, keys: tuple[Key, ...]) -> None:
         self.known = frozenset(key.name for key in keys)
         self.required = frozenset(key.name for key in keys if key.required)
-        # The texts, in the declaration's order (the order of Question.texts).
+        # The texts in the declaration's order (the order of Question.texts): name, whether
+        # it is Markdown, whether it is required, and whether the kind has a rule for it.
         self.texts = tuple(
-            key
+            (key.name, key.kind is Kind.MARKDOWN, key.required, (kind, key.name) in _RULED)
             for key in keys
             if key.kind in (Kind.MARKDOWN, Kind.TEXT) and key.name not in ("id", "kind")
         )
         self.front = keys[2].name  # question, front or text: what duplicates are judged by
-        self.ruled = {
-            key.name for key in self.texts if (kind, key.name) in _RULED
-        }  # texts with a rule of their kind (checker.rules)
 
 
 # The (kind, key) pairs whose text has a rule of its own in _Checker.rules.
 _RULED = {("type-in", "answer"), ("cloze", "text")}
 _PLANS = {kind: _Plan(kind, keys) for kind, keys in QUESTIONS.items()}
+_KEYS = {(kind, key.name): key for kind, keys in QUESTIONS.items() for key in keys}
+_ID_MATCH = _ID_RE.match
+_CONTROL = CONTROL_RE.search
+# markdown_depth()'s own first test, inlined: most texts cannot nest deeply at all.
+_DEEP_FIRST = _FIRST_LINE_CANDIDATE_RE.match
+_DEEP_LATER = _LATER_LINE_CANDIDATE_RE.search
 
 
 def quick_validate(root: Node, *, file: str, folder: Path | None) -> Deck | None:
@@ -78,9 +89,7 @@ class _QuickChecker(_Checker):
         raise _Unusual
 
     def question(self, node: Node) -> Question | None:
-        if node.__class__ is not MappingNode or node.tag != _MAP:
-            raise _Unusual
-        if id(node) in self.collections:
+        if node.__class__ is not MappingNode or node.tag != _MAP or id(node) in self.collections:
             raise _Unusual
         self.collections.add(id(node))
         values: dict[str, Node] = {}
@@ -90,47 +99,45 @@ class _QuickChecker(_Checker):
             values[key.value] = value
         kind_node = values.get("kind")
         kind = "basic" if kind_node is None else _plain(kind_node)
-        if kind not in KIND_NAMES:
-            raise _Unusual
-        plan = _PLANS[kind]
-        if not (plan.required <= values.keys() <= plan.known):
+        plan = _PLANS.get(kind)
+        if plan is None or not (plan.required <= values.keys() <= plan.known):
             raise _Unusual
         qid = _plain(values["id"])
-        self.bank_chars += len(qid)
-        if len(qid) > MAX_TEXT_CHARS or not _ID_RE.match(qid) or qid in self.question_ids:
+        if len(qid) > MAX_TEXT_CHARS or not _ID_MATCH(qid) or qid in self.question_ids:
             raise _Unusual
-        self.question_ids[qid] = values["id"].start_mark.line + 1
+        self.question_ids[qid] = 0
+        chars = len(qid)
         texts: dict[str, str] = {}
         media: dict[str, MediaFile] = {}
-        for key in plan.texts:
-            text_node = values.get(key.name)
+        for name, markdown, required, ruled in plan.texts:
+            text_node = values.get(name)
             if text_node is None:
                 continue
             if text_node.__class__ is not ScalarNode:
                 raise _Unusual
             if text_node.tag != _STR:
                 # An empty optional value counts as left out.
-                if text_node.tag == _NULL and not key.required and _EMPTY(text_node.value):
+                if text_node.tag == _NULL and not required and _EMPTY(text_node.value):
                     continue
                 raise _Unusual
             text: str = text_node.value
-            self.bank_chars += len(text)
-            markdown = key.kind is Kind.MARKDOWN
+            chars += len(text)
             if (
                 len(text) > MAX_TEXT_CHARS
-                or (text_node.style == '"' and CONTROL_RE.search(text))
-                or (markdown and markdown_depth(text) > MAX_MARKDOWN_DEPTH)
+                or (text_node.style == '"' and _CONTROL(text))
+                or (markdown and (_DEEP_FIRST(text) or _DEEP_LATER(text)) and _too_deep(text))
             ):
                 raise _Unusual
             if not text.strip():
-                if key.required:
+                if required:
                     raise _Unusual
                 continue
-            texts[key.name] = text
-            if key.name in plan.ruled:
-                self.rules(kind, key, text_node)
+            texts[name] = text
+            if ruled:
+                self.rules(kind, _KEYS[kind, name], text_node)
             if markdown and "![" in text:
                 media.update(self.media(text_node))
+        self.bank_chars += chars
         if self.bank_chars > MAX_BANK_CHARS:
             raise _Unusual
         front = texts.get(plan.front)
@@ -146,6 +153,10 @@ class _QuickChecker(_Checker):
         if retired_node is not None:
             retired = self.boolean(Entry(retired_node, retired_node)) or False
         return Question(qid, kind, texts, tags, retired, node.start_mark.line + 1, media)
+
+
+def _too_deep(text: str) -> bool:
+    return markdown_depth(text) > MAX_MARKDOWN_DEPTH
 
 
 def _plain(node: Node) -> str:
