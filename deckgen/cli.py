@@ -124,12 +124,18 @@ def validate(sources: tuple[Path, ...], style: str) -> None:
     is_flag=True,
     help="Build even though the note type's fields or templates changed.",
 )
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Render every note, without the render cache (also: DECKGEN_NO_CACHE=1).",
+)
 def build(
     source: Path,
     output: Path | None,
     lock_path: Path | None,
     locked: bool,
     allow_note_type_change: bool,
+    no_cache: bool,
 ) -> None:
     """Validate SOURCE and build it into an Anki package (.apkg).
 
@@ -157,6 +163,7 @@ def build(
             allow_note_type_change=allow_note_type_change,
             now=builder.release_time(),
             progress=_ProgressBar(),
+            cache=not no_cache,
         )
     _report_build(result)
 

@@ -25,6 +25,9 @@ MAX_BANK_CHARS = MAX_SOURCE_BYTES
 MAX_MARKDOWN_DEPTH = 20
 # Problems listed for one source; past this many, the checker stops.
 MAX_PROBLEMS = 1_000
+# The render cache in the user's cache folder (see deckgen.rendercache): the entries used least
+# recently are dropped past this size.
+MAX_CACHE_BYTES = 1024 * 1024 * 1024
 # SOURCE_DATE_EPOCH, and so every note's modification time: 1970 to the end of 9999 (UTC).
 # Anki shows these as dates, and note ids are derived from them times 1000 (64-bit).
 MIN_EPOCH, MAX_EPOCH = 0, 253_402_300_799

@@ -9,6 +9,7 @@ one-line field with no Markdown syntax at all skips the parser and is only escap
 
 from __future__ import annotations
 
+import functools
 import importlib
 from typing import TYPE_CHECKING, Any
 
@@ -65,6 +66,7 @@ def __getattr__(name: str) -> Any:
     return value
 
 
+@functools.cache
 def renderer_versions() -> dict[str, str]:
     """The installed versions of the Markdown parser and the highlighter, for the lock."""
     from importlib.metadata import version

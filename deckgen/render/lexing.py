@@ -18,6 +18,7 @@ keeps Pygments' own, and each sped-up lexer is checked against Pygments on a sam
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
 from collections.abc import Callable, Iterator
@@ -83,27 +84,29 @@ def fast_lexer(lexer: Lexer) -> Lexer:
 
 
 class _State:
-    """One state's rules, and for each character met, the rules that could match there."""
+    """One state's rules, and for each character met, the rules that could match there.
+    What each rule can start with is worked out when the state is first entered."""
 
     def __init__(self, rules: object) -> None:
         if not isinstance(rules, list):
             raise _Unknown
-        self.rules: list[Rule] = []
-        self.starts: list[list[Callable[[str], object]] | None] = []
         for rule in rules:
             if not (isinstance(rule, tuple) and len(rule) == 3):
                 raise _Unknown
             pattern = getattr(rule[0], "__self__", None)
             if not isinstance(pattern, re.Pattern) or getattr(rule[0], "__name__", "") != "match":
                 raise _Unknown
-            self.rules.append(rule)
-            self.starts.append(_first_characters(pattern))
+        self.rules: list[Rule] = rules
+        self.patterns: list[Any] = [rule[0].__self__ for rule in rules]
+        self.starts: list[list[Callable[[str], object]] | None] | None = None
         self.table: dict[str, tuple[Rule, ...]] = {}
 
     def candidates(self, char: str) -> tuple[Rule, ...]:
         """The rules that could match text starting with ``char`` ('' at the end), in order."""
         found = self.table.get(char)
         if found is None:
+            if self.starts is None:
+                self.starts = [_first_characters(p) for p in self.patterns]
             found = self.table[char] = tuple(
                 rule
                 for rule, starts in zip(self.rules, self.starts, strict=True)
@@ -189,6 +192,7 @@ _OPCODES = (
 )
 
 
+@functools.lru_cache(maxsize=4096)
 def _first_characters(pattern: re.Pattern[Any]) -> list[Callable[[str], object]] | None:
     """Tests of one character, one of which any match of ``pattern`` starting with that
     character passes; ``None`` when the pattern may match anywhere (it can match nothing, or
@@ -205,6 +209,19 @@ def _first_characters(pattern: re.Pattern[Any]) -> list[Callable[[str], object]]
         return None
 
 
+def _one_character(op: Any, av: Any, flags: int, state: Any) -> Callable[[str], object]:
+    """A test of one character: the item compiled on its own, with its flags."""
+    key = (op, repr(av), flags)
+    test = _ONE_CHARACTER.get(key)
+    if test is None:
+        item = _sre_parser.SubPattern(state, [(op, av)])
+        test = _ONE_CHARACTER[key] = _sre_compiler.compile(item, flags).match
+    return test
+
+
+_ONE_CHARACTER: dict[tuple[Any, str, int], Callable[[str], object]] = {}
+
+
 def _first(items: Any, flags: int, tests: list[Callable[[str], object]], state: Any) -> bool:
     """Add a test for each character the items can start with; return whether they can all
     match without consuming a character (then what follows them counts too)."""
@@ -212,8 +229,7 @@ def _first(items: Any, flags: int, tests: list[Callable[[str], object]], state: 
         name = _OPCODES.get(op)
         if name in _ATOMS:
             # One character, tested by the very item compiled on its own, flags and all.
-            item = _sre_parser.SubPattern(state, [(op, av)])
-            tests.append(_sre_compiler.compile(item, flags).match)
+            tests.append(_one_character(op, av, flags, state))
             return False
         if name == "BRANCH":
             empty = False

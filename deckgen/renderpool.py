@@ -1,0 +1,208 @@
+"""Render workers: processes forked before the bank is read, fed slices of questions over
+pipes, while the parent renders slices too and takes the results in the bank's order.
+
+Forked early, a worker holds only the interpreter and the renderer: the parent's copy of the
+bank is never mapped into it, so the whole process tree stays near one process's memory. The
+pool is deckgen's own (no threads, no queues) so that a dead worker is seen at once, as its
+process sentinel fires, and an interrupted build stops every worker before it returns.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import queue
+import signal
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+Work = Any  # one slice of questions, as the render function takes it
+Result = list[tuple[str, ...]]
+# Slices sent ahead to each worker, so that it never waits for the parent between two.
+_AHEAD = 2
+
+
+class WorkerDied(Exception):
+    """A worker ended without sending a slice's result; ``index`` is that slice."""
+
+    def __init__(self, index: int, reason: str) -> None:
+        super().__init__(reason)
+        self.index = index
+
+
+def available_cpus() -> int:
+    """The CPUs this process may run on: its affinity, capped by a cgroup CPU quota (as a
+    CI runner's container has), not the machine's count."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    try:
+        with open("/sys/fs/cgroup/cpu.max", encoding="ascii") as f:
+            quota, period = f.read().split()
+        if quota != "max":
+            cpus = min(cpus, max(1, int(quota) // int(period)))
+    except (OSError, ValueError):
+        pass
+    return cpus
+
+
+def can_fork() -> bool:
+    """Whether workers can be forked here (not on Windows, for one)."""
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+class RenderPool:
+    """``workers`` forked processes that run ``render`` on slices; see the module's docstring.
+
+    ``render`` must be importable state of the parent at fork time: the workers run the very
+    function object they inherit.
+    """
+
+    def __init__(self, workers: int, render: Callable[[Work], Result]) -> None:
+        self.render = render
+        self.workers: list[tuple[Connection, Connection, BaseProcess]] = []
+        context = multiprocessing.get_context("fork")
+        try:
+            for _ in range(workers):
+                to_worker, worker_in = context.Pipe(duplex=False)
+                worker_out, from_worker = context.Pipe(duplex=False)
+                process = context.Process(target=_serve, args=(to_worker, from_worker, render))
+                process.start()
+                # Each end is held by one process only: EOF means the other side is gone.
+                to_worker.close()
+                from_worker.close()
+                self.workers.append((worker_in, worker_out, process))
+        except BaseException:
+            self.close()
+            raise
+
+    def __enter__(self) -> RenderPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def map(self, slices: Sequence[Work]) -> Iterator[Result]:
+        """``render(work)`` of each slice, yielded in order. Workers get slices as they finish
+        earlier ones; the parent renders a slice whenever no result is waiting, but never runs
+        far ahead of the slice it must yield next. Raises :class:`WorkerDied` when a worker
+        ends early."""
+        pending = deque(range(len(slices)))
+        results: dict[int, Result] = {}
+        assigned: dict[int, deque[int]] = {n: deque() for n in range(len(self.workers))}
+        ahead = 2 * len(self.workers) + 2  # results the parent may hold before yielding
+
+        def give(number: int) -> None:
+            index = pending.popleft()
+            self.workers[number][0].send((index, slices[index]))
+            assigned[number].append(index)
+
+        for _ in range(_AHEAD):
+            for number in assigned:
+                if len(pending) > 1:  # the first slice is the parent's: it starts at once
+                    give(number)
+        for wanted in range(len(slices)):
+            while wanted not in results:
+                if pending and pending[0] == wanted:
+                    results[wanted] = self.render(slices[pending.popleft()])
+                    break
+                can_work = bool(pending) and len(results) < ahead
+                busy = [n for n, queue in assigned.items() if queue]
+                ready = self._ready(busy, block=not can_work)
+                for number in ready:
+                    index, result = self._receive(number, assigned[number])
+                    results[index] = result
+                    if pending:
+                        give(number)
+                if not ready and can_work:
+                    index = pending.popleft()
+                    results[index] = self.render(slices[index])
+            yield results.pop(wanted)
+
+    def _ready(self, busy: list[int], *, block: bool) -> list[int]:
+        """The busy workers with a result (or an end) to read."""
+        if not busy:
+            return []
+        waiting: dict[Any, int] = {}
+        for number in busy:
+            _, receive, process = self.workers[number]
+            waiting[receive] = number
+            waiting[process.sentinel] = number
+        found = wait(list(waiting), timeout=None if block else 0)
+        return sorted({waiting[item] for item in found})
+
+    def _receive(self, number: int, queue: deque[int]) -> tuple[int, Result]:
+        _, receive, process = self.workers[number]
+        index = queue[0]
+        if receive.poll():
+            try:
+                status, value = receive.recv()
+            except EOFError:
+                pass
+            else:
+                queue.popleft()
+                if status != "ok":
+                    raise WorkerDied(index, str(value))
+                return index, value
+        process.join(timeout=5)
+        code = process.exitcode
+        how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit {code}"
+        raise WorkerDied(index, f"a render worker died: {how}")
+
+    def close(self) -> None:
+        """Stop every worker and wait for it."""
+        for send, _, process in self.workers:
+            with contextlib.suppress(OSError):
+                send.close()  # EOF: a worker between slices ends at once
+            if process.is_alive():
+                process.terminate()
+        for _, receive, process in self.workers:
+            process.join(timeout=5)
+            receive.close()
+        self.workers = []
+
+
+def _serve(receive: Connection, send: Connection, render: Callable[[Work], Result]) -> None:
+    # Ctrl-C reaches the whole process group: only the parent handles it, and stops the
+    # workers itself. SIGTERM ends a worker at once, without a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # Slices come in and results go out on threads of their own, so that the parent never
+    # waits on a full pipe while this worker renders, nor this worker while the parent does.
+    inbox: queue.SimpleQueue[Work | None] = queue.SimpleQueue()
+    outbox: queue.SimpleQueue[tuple[str, object] | None] = queue.SimpleQueue()
+    threading.Thread(target=_receive_all, args=(receive, inbox), daemon=True).start()
+    sender = threading.Thread(target=_send_all, args=(outbox, send), daemon=True)
+    sender.start()
+    while (work := inbox.get()) is not None:
+        try:
+            outbox.put(("ok", render(work)))
+        except Exception as e:  # reported by the parent, with the questions' location
+            outbox.put(("error", f"{type(e).__name__}: {e}"))
+            break
+    outbox.put(None)
+    sender.join()
+
+
+def _receive_all(receive: Connection, inbox: queue.SimpleQueue[Work | None]) -> None:
+    while True:
+        try:
+            _, work = receive.recv()
+        except (EOFError, OSError):
+            inbox.put(None)
+            return
+        inbox.put(work)
+
+
+def _send_all(outbox: queue.SimpleQueue[tuple[str, object] | None], send: Connection) -> None:
+    while (message := outbox.get()) is not None:
+        try:
+            send.send(message)
+        except OSError:  # the parent is gone
+            return
