@@ -89,9 +89,15 @@ def build(
     rendered. ``cache`` uses the render cache (see :mod:`deckgen.rendercache`).
     """
     with cyclic_gc_paused(), contextlib.ExitStack() as stack:
+        render_cache = open_cache(source) if cache else None
+        if render_cache is not None:
+            stack.callback(render_cache.close)
         # Workers are forked before the bank is read, while this process is small: a fork
-        # later would count the whole bank again in every worker's memory.
-        pool = start_pool(_questions_in(source))
+        # later would count the whole bank again in every worker's memory. With the notes of
+        # a previous build in the cache, few are rendered: workers are forked then only if
+        # many are.
+        warm = render_cache is not None and render_cache.is_warm()
+        pool = None if warm else start_pool(_questions_in(source))
         if pool is not None:
             stack.callback(pool.close)
         deck = load_deck(source, name=name)
@@ -116,9 +122,6 @@ def build(
         if old is not None and release.structure_changed and not allow_note_type_change:
             raise NoteTypeChangeError(_structure_message(old, release, lock_path))
         lock_written = old != release.lock or old.version != release.lock.version
-        render_cache = open_cache(source) if cache else None
-        if render_cache is not None:
-            stack.callback(render_cache.close)
         cards = 0
 
         def counted(notes: Iterator[RenderedNote]) -> Iterator[RenderedNote]:
@@ -127,7 +130,9 @@ def build(
                 cards += 0 if note.retired else len(note.ordinals)
                 yield note
 
-        notes = iter_notes(deck, heads=heads, pool=pool, progress=progress, cache=render_cache)
+        notes = iter_notes(
+            deck, heads=heads, pool=pool, progress=progress, cache=render_cache, late_pool=warm
+        )
         with transaction() as staged:
             # The lock first: if the process is killed between the two renames, the next
             # build finds the lock that describes the source and writes the same package.

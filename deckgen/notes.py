@@ -129,10 +129,12 @@ def iter_notes(
     pool: RenderPool | None = None,
     progress: Progress | None = None,
     cache: RenderCache | None = None,
+    late_pool: bool = False,
 ) -> Iterator[RenderedNote]:
     """The notes of ``deck`` in source order, rendered as they are needed: by ``pool``'s
     workers and this process, or found in ``cache`` (which is given every note, to keep).
-    ``heads`` are :func:`note_heads` of the deck, if the caller has them."""
+    ``heads`` are :func:`note_heads` of the deck, if the caller has them. With
+    ``late_pool`` and no ``pool``, workers are forked if many notes are not in the cache."""
     pairs = list(deck.questions)
     heads = note_heads(deck) if heads is None else heads
     sources = [_source(topic, q) for topic, q in pairs]
@@ -144,6 +146,14 @@ def iter_notes(
     size = max(_MIN_SLICE, min(_MAX_SLICE, -(-len(missing) // (8 * _processes(pool)))))
     bounds = [(a, min(a + size, len(missing))) for a in range(0, len(missing), size)]
     work = [[sources[i] for i in missing[a:b]] for a, b in bounds]
+    if pool is None and late_pool:
+        pool = start_pool(len(missing))
+        if pool is not None:
+            try:
+                yield from iter_notes(deck, heads=heads, pool=pool, progress=progress, cache=cache)
+            finally:
+                pool.close()
+            return
     rendered = pool.map(work) if pool is not None else map(_render_slice, work)
     slices = iter(zip(bounds, rendered, strict=True))
     fresh: list[tuple[str, ...]] = []

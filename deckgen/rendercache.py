@@ -69,7 +69,11 @@ def open_cache(source: Path, folder: Path | None = None) -> RenderCache | None:
     folder = folder or cache_folder()
     if folder is None:
         return None
-    bank = hashlib.blake2b(str(source.resolve()).encode(), digest_size=16).hexdigest()
+    try:
+        where = os.fsencode(source.resolve())
+    except (OSError, RuntimeError):
+        return None
+    bank = hashlib.blake2b(where, digest_size=16).hexdigest()
     return RenderCache(folder / f"render-{CACHE_FORMAT}" / f"{bank}.cache")
 
 
@@ -96,6 +100,14 @@ class RenderCache:
             digest = hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16, key=self.salt)
             keys.append(digest.digest())
         return keys
+
+    def is_warm(self) -> bool:
+        """Whether a previous build of this bank left notes to reuse."""
+        try:
+            with self.path.open("rb") as f:
+                return f.read(len(_MAGIC) + len(self.salt)) == _MAGIC + self.salt
+        except OSError:
+            return False
 
     def get_many(self, keys: Sequence[bytes]) -> dict[int, tuple[str, ...]]:
         """The fields the previous build cached for each key found, by its index in ``keys``.
