@@ -53,10 +53,7 @@ def validate(root: Node, *, file: str, text: str = "", folder: Path | None = Non
     """Check a composed source against the format; raise :class:`SourceError` with every
     problem found, or return the deck. ``text``, the source, locates problems inside texts;
     media paths are relative to ``folder``, the source's folder."""
-    from deckgen.quickcheck import quick_validate
-
-    deck = quick_validate(root, file=file, folder=folder)
-    return deck if deck is not None else _check(root, file=file, text=text, folder=folder)
+    return _check(root, file=file, text=text, folder=folder)
 
 
 def _check(root: Node, *, file: str, text: str, folder: Path | None) -> Deck:
@@ -74,19 +71,19 @@ def _check(root: Node, *, file: str, text: str, folder: Path | None) -> Deck:
 
 def load_deck(path: Path, *, name: str | None = None) -> Deck:
     """Read, compose and validate one source file; ``name`` is how problems name the file."""
-    from deckgen.quickcheck import quick_validate
+    from deckgen.quickcheck import quick_load
 
     shown = errors.shown_path(path) if name is None else name
     with cyclic_gc_paused():
         data = read_source(path, name=shown)
-        root = compose_bytes(data, name=shown)
-        deck = quick_validate(root, file=shown, folder=path.parent)
+        deck = quick_load(data, file=shown, folder=path.parent)
         if deck is not None:
             return deck
-        # Only a bank with a problem (or something unusual) gets here: the text locates
-        # problems inside texts.
-        text = decode(data, name=shown)
-        return _check(root, file=shown, text=text, folder=path.parent)
+        # Only a bank with a problem (or something unusual) gets here: it is composed, and
+        # walked by the checker that locates every problem (the text locates those inside
+        # texts).
+        root = compose_bytes(data, name=shown)
+        return _check(root, file=shown, text=decode(data, name=shown), folder=path.parent)
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from test_properties import PROFILE, mutated_bank, yaml_noise
 from deckgen.checker import _check, load_deck
 from deckgen.errors import SourceError
 from deckgen.model import Deck
-from deckgen.quickcheck import quick_validate
+from deckgen.quickcheck import quick_load
 from deckgen.source import compose, compose_bytes, decode
 
 
@@ -52,7 +52,7 @@ def check_same(source: bytes, folder: Path) -> None:
         return
     root = compose_bytes(source, name="b")
     expected = full(root, decode(source, name="b"), folder)
-    quick = quick_validate(root, file="bank.yaml", folder=folder)
+    quick = quick_load(source, file="bank.yaml", folder=folder)
     if quick is not None:
         assert quick == expected
     else:
@@ -81,10 +81,11 @@ def test_random_yaml_loads_alike(source: bytes, tmp_path_factory: pytest.TempPat
 
 @pytest.mark.parametrize("path", [SMALL, ROOT / "questions.yaml"], ids=["small", "questions"])
 def test_valid_banks_take_the_quick_path(path: Path) -> None:
-    """The banks that have no problem are checked by the quick path, to the same deck."""
+    """The banks that have no problem are checked by the quick path, to the same deck (the
+    line of each question included)."""
     source = path.read_bytes()
     root = compose_bytes(source, name="b")
-    quick = quick_validate(root, file="bank.yaml", folder=path.parent)
+    quick = quick_load(source, file="bank.yaml", folder=path.parent)
     assert quick is not None
     assert quick == full(root, decode(source, name="b"), path.parent)
 
