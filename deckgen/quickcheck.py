@@ -122,6 +122,7 @@ class _StreamChecker(_Checker):
         super().__init__(file, "", folder)
         self.events = events
         self.resolve = resolve  # the loader's: the tags composing would give
+        self.key_tags: dict[tuple[str, tuple[bool, bool]], str] = {}
         self.nodes = 0
 
     def report(self, node: Node, message: str, code: Code) -> None:
@@ -286,9 +287,16 @@ class _StreamChecker(_Checker):
         return tuple(items)
 
     def key(self, event: YamlEvent) -> str:
-        """A mapping's key: text, as it must be."""
+        """A mapping's key: text, as it must be. (The few keys a bank uses are resolved once.)"""
         self.nodes += 1
-        return self.plain(event)
+        if event.__class__ is ScalarEvent and event.tag is None and event.anchor is None:
+            value: str = event.value
+            tag = self.key_tags.get((value, event.implicit))
+            if tag is None:
+                tag = self.key_tags[value, event.implicit] = self.tag_of(event)
+            if tag == _STR:
+                return value
+        raise _Unusual
 
     def plain(self, event: YamlEvent) -> str:
         """The text of a scalar that is text (not a number, a boolean or nothing)."""
