@@ -27,6 +27,7 @@ from yaml.events import (
 )
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from deckgen import source
 from deckgen.checker import _ID_RE, _Checker
 from deckgen.errors import Code, Problem
 from deckgen.limits import (
@@ -35,7 +36,6 @@ from deckgen.limits import (
     MAX_BANK_CHARS,
     MAX_MARKDOWN_DEPTH,
     MAX_TEXT_CHARS,
-    MAX_YAML_NODES,
     markdown_depth,
 )
 from deckgen.media import MediaFile
@@ -101,7 +101,7 @@ def quick_load(data: bytes, *, file: str, folder: Path | None) -> Deck | None:
         return None
     finally:
         loader.dispose()
-    if checker.problems or checker.nodes > MAX_YAML_NODES:
+    if checker.problems or checker.nodes > node_limit():
         return None
     return deck
 

@@ -196,6 +196,11 @@ def load_source(path: Path, *, name: str | None = None) -> yaml.Node:
 _NODE_WEIGHTS = ((":", 2), (",", 2), ("?", 2), ("[", 2), ("-", 1), ("{", 3))
 
 
+def node_limit() -> int:
+    """The most YAML nodes a source may hold (:data:`MAX_YAML_NODES`)."""
+    return MAX_YAML_NODES
+
+
 def _check_node_count(text: str, *, name: str) -> None:
     """Refuse a source with more than :data:`MAX_YAML_NODES` nodes before composing it.
 
