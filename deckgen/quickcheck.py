@@ -27,7 +27,6 @@ from yaml.events import (
 )
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from deckgen import source
 from deckgen.checker import _ID_RE, _Checker
 from deckgen.errors import Code, Problem
 from deckgen.limits import (
@@ -41,7 +40,7 @@ from deckgen.limits import (
 from deckgen.media import MediaFile
 from deckgen.model import CONTROL_RE, QUESTIONS, Deck, Key, Kind, Question, Topic, slugify
 from deckgen.model import normalise_question as _normalise
-from deckgen.source import _SCALAR_PATTERNS, _Loader
+from deckgen.source import _SCALAR_PATTERNS, _Loader, node_limit
 from deckgen.walker import Entry
 
 # YAML's reader refuses a control character anywhere in the stream, and line breaks reach a
