@@ -27,7 +27,11 @@ from deckgen.source import open_regular_file
 
 _TAG_RE = re.compile(r"<[^>]+>")
 _CODE_RE = re.compile(r"<code>(.*?)</code>", re.DOTALL)
-_MAX_TITLE_SOURCE = 2000
+_MAX_TITLE_SOURCE = 20_000
+_MAX_TITLE = 120  # characters of a title in the release notes
+_SETUP_RE = re.compile(r"(?:from |import |\w+ = FastAPI\(\)$)")
+_BLOCK_RE = re.compile(r"<pre\b.*?(?:</pre>|$)", re.DOTALL)
+_CLOZE_RE = re.compile(r"\{\{c\d+::(.*?)(?:::[^{}]*?)?\}\}", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -41,19 +45,38 @@ class NoteView:
 
     @property
     def title(self) -> str:
-        """The question as one line of Markdown: code spans kept, other HTML shown as text."""
-        # A title is one line of the notes: a huge field (from a hostile package) is cut
-        # first, so that the regular expressions below stay cheap.
-        first = next(iter(self.fields.values()), "")
-        parts = _CODE_RE.split(first[:_MAX_TITLE_SOURCE])
+        """The note's first field as one short line of Markdown: code spans kept, code
+        blocks left out (their first line stands in when there is nothing else), cloze
+        deletions shown as their answers, other HTML shown as text."""
+        # A huge field (from a hostile package) is cut first, so the expressions stay cheap.
+        first = next(iter(self.fields.values()), "")[:_MAX_TITLE_SOURCE]
+        blocks = _BLOCK_RE.findall(first)
+        prose = _CLOZE_RE.sub(r"\1", _BLOCK_RE.sub(" ", first))
+        parts = _CODE_RE.split(prose)
         # re.split puts the captured code-span contents at the odd indices.
-        text = "".join(
-            f"`{html.unescape(part)}`"
-            if i % 2
-            else html.escape(html.unescape(_TAG_RE.sub("", part)), quote=False)
-            for i, part in enumerate(parts)
+        text = " ".join(
+            "".join(
+                f"`{html.unescape(part)}`"
+                if i % 2
+                else html.escape(html.unescape(_TAG_RE.sub("", part)), quote=False)
+                for i, part in enumerate(parts)
+            ).split()
         )
-        return " ".join(text.split())
+        if not text and blocks:
+            text = f"`{_telling_line(blocks[0])}`"
+        if len(text) > _MAX_TITLE:
+            text = text[: _MAX_TITLE - 1].rsplit(" ", 1)[0] + "…"
+        return text
+
+
+def _telling_line(block: str) -> str:
+    """The line of a code block that says most about its card: the one with a cloze
+    deletion, else the first that is not an import or ``app = FastAPI()``-like set-up."""
+    lines = [line.strip() for line in html.unescape(_TAG_RE.sub("", block)).splitlines()]
+    lines = [line for line in lines if line]
+    marked = [line for line in lines if _CLOZE_RE.search(line)]
+    plain = [line for line in lines if not _SETUP_RE.match(line)]
+    return _CLOZE_RE.sub(r"\1", (marked or plain or lines or [""])[0])
 
 
 @dataclass(frozen=True)

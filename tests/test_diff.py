@@ -390,3 +390,33 @@ def export(collection: Collection, out: Path, *, legacy: bool) -> Path:
     )
     collection.export_anki_package(out_path=str(out), options=options, limit=None)
     return out
+
+
+class TestTitles:
+    """A release-notes line must read well whatever the card holds."""
+
+    def view(self, first_field: str) -> str:
+        from deckgen.diff import NoteView
+
+        return NoteView("q", {"Text": first_field}, frozenset(), False).title
+
+    def test_cloze_shows_its_answer(self) -> None:
+        """Deletions read as their answers, hints left out."""
+        assert self.view("<p>Use {{c1::<code>Depends</code>::what?}} here.</p>") == (
+            "Use `Depends` here."
+        )
+
+    def test_code_only_card_shows_its_cloze_line(self) -> None:
+        """A card that is all code is named by the line that holds its deletion."""
+        block = (
+            '<pre class="highlight"><code>from fastapi import FastAPI\n'
+            'app = FastAPI()\n@app.post("/items", {{c1::status_code}}=201)\n</code></pre>'
+        )
+        assert self.view(block) == '`@app.post("/items", status_code=201)`'
+
+    def test_prose_before_code_and_long_titles(self) -> None:
+        """Code blocks are left out of a title with prose, and a long title is cut."""
+        assert self.view("<p>Short:</p><pre><code>x = 1\n</code></pre>") == "Short:"
+        long = self.view("<p>" + "word " * 60 + "</p>")
+        assert len(long) <= 120
+        assert long.endswith("…")
