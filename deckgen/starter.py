@@ -35,6 +35,19 @@ topics:
         how_to_answer: Lead with mutability, then say why it matters.
         example_answer: |
           "Lists can change after creation and tuples can't, which makes tuples hashable."
+      - id: term-gil
+        kind: reversed              # two cards: GIL -> meaning, and meaning -> GIL
+        front: GIL
+        back: The global interpreter lock
+        extra: Only one thread runs Python bytecode at a time.
+      - id: list-comprehension
+        kind: cloze                 # one card per {{{{cN::...}}}} number
+        text: |
+          `[x * 2 for x in {{{{c1::items}}}} if {{{{c2::x > 0::a condition}}}}]` is a list comprehension.
+      - id: len-builtin
+        kind: type-in               # the answer is typed, then compared
+        question: Which built-in function counts the items of a list?
+        answer: len
   - name: HTTP
     tag: http
     questions:
