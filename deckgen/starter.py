@@ -43,7 +43,8 @@ topics:
       - id: list-comprehension
         kind: cloze                 # one card per {{{{cN::...}}}} number
         text: |
-          `[x * 2 for x in {{{{c1::items}}}} if {{{{c2::x > 0::a condition}}}}]` is a list comprehension.
+          `[x * 2 for x in {{{{c1::items}}}} if {{{{c2::x > 0::a condition}}}}]`
+          is a list comprehension.
       - id: len-builtin
         kind: type-in               # the answer is typed, then compared
         question: Which built-in function counts the items of a list?
