@@ -4,6 +4,7 @@ from it (between the markers below), so the published figures are always a run's
 from __future__ import annotations
 
 import statistics
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -41,15 +42,20 @@ def markdown(results: dict[str, Any]) -> str:
 
     machine, settings = results["machine"], results["settings"]
     banks = results["banks"]
-    lines = [
+    intro = (
         f"Measured {results['when'][:10]} at deckgen {results['deckgen'] or '(unknown)'}: "
-        f"{machine['usable_cpus']} CPUs, Python {machine['python']}, load "
-        f"{machine['load_before'][0]:.1f} at the start; {settings['repeat']} rounds per bank "
-        f"({settings['large_repeat']} over 50,000 questions). Times and MiB are medians; a ratio "
-        "is the median of the rounds' pair ratios (min-max); ✗ marks a missed target.",
+        f"{machine['usable_cpus']} CPUs, Python {machine['python']}, load average "
+        f"{machine['load_before'][0]:.1f} at the start; {settings['repeat']} rounds per bank, "
+        f"{settings['large_repeat']} over 50,000 questions. Times and MiB are medians; a ratio "
+        "is the median of the rounds' pair ratios (min-max); ✗ marks a missed target."
+    )
+    lines = [
+        *textwrap.wrap(intro, 100),
         "",
-        "Cold builds (no lock, empty cache) against the floor; memory is the whole process "
-        "tree's peak:",
+        "Cold builds (no lock, empty cache) against the floor. Memory is the whole process "
+        "tree's peak;",
+        "CPU is user and system time of the whole tree, which other work on the machine does "
+        "not inflate.",
         "",
         "| bank | questions | floor s | deckgen s | time ratio | CPU ratio "
         "| floor MiB | deckgen MiB | memory ratio |",
@@ -84,7 +90,7 @@ def markdown(results: dict[str, Any]) -> str:
             )
     lines += [
         "",
-        "`deckgen validate` against `yaml.load(f, Loader=yaml.CSafeLoader)` of the same file, "
+        "`deckgen validate` against `yaml.load(f, Loader=yaml.CSafeLoader)` of the same file,",
         "each a fresh process:",
         "",
         "| bank | questions | C loader s | validate s | ratio |",
@@ -100,6 +106,8 @@ def markdown(results: dict[str, Any]) -> str:
     startup = results["startup"]
     base = _median(startup["runs"]["import"], "wall_s")
     lines += [
+        "",
+        "Start-up, each a fresh process:",
         "",
         '| command | `python -c "import click, yaml"` s | deckgen s | ratio |',
         "| --- | ---: | ---: | ---: |",

@@ -222,16 +222,20 @@ def targets(banks: list[dict[str, object]], startup: dict[str, object]) -> list[
 
 
 def git_describe() -> str | None:
+    """The commit measured, with "+changes" when deckgen's own files differ from it (the
+    README or bench/ changing does not count)."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=True
+        ).stdout.strip()
+
     try:
-        head = subprocess.run(
-            ["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
+        commit = git("rev-parse", "--short", "HEAD")
+        changed = git("status", "--porcelain", "--", "deckgen", "pyproject.toml", "constraints.txt")
     except (OSError, subprocess.CalledProcessError):
         return None
-    return head.stdout.strip()
+    return f"{commit}+changes" if changed else commit
 
 
 def warm_up(work: Path) -> None:
