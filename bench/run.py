@@ -261,7 +261,7 @@ def warm_up(work: Path) -> None:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--sizes", default="10000,100000", help="questions per generated bank")
+    parser.add_argument("--sizes", help="questions per generated bank (default 10000,100000)")
     parser.add_argument("--shapes", default="today,code", help="bench/generate.py shapes")
     parser.add_argument(
         "--bank",
@@ -269,7 +269,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=Path,
         help="a bank file to measure instead of generated ones (repeatable)",
     )
-    parser.add_argument("--repeat", type=int, default=5, help="rounds per bank (default 5)")
+    parser.add_argument("--repeat", type=int, help="rounds per bank (default 5)")
     parser.add_argument(
         "--large-repeat",
         type=int,
@@ -281,9 +281,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="10000",
         help="bank sizes whose edit-one-answer rebuild is measured",
     )
-    parser.add_argument("--startup-repeat", type=int, default=11)
+    parser.add_argument("--startup-repeat", type=int, help="default 11")
     parser.add_argument(
-        "--quick", action="store_true", help="10,000 questions, 3 rounds, 7 start-up rounds"
+        "--quick",
+        action="store_true",
+        help="defaults of 10,000 questions, 3 rounds and 7 start-up rounds",
     )
     parser.add_argument("--out", type=Path, default=HERE / "out", help="work folder")
     parser.add_argument("--results", type=Path, help="default: OUT/results.json")
@@ -293,8 +295,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--readme-path", type=Path, default=ROOT / "README.md")
     args = parser.parse_args(argv)
-    if args.quick:
-        args.sizes, args.repeat, args.startup_repeat = "10000", 3, 7
+    # --quick changes the defaults only: options given explicitly still win.
+    defaults = ("10000", 3, 7) if args.quick else ("10000,100000", 5, 11)
+    args.sizes = args.sizes or defaults[0]
+    args.repeat = args.repeat or defaults[1]
+    args.startup_repeat = args.startup_repeat or defaults[2]
     args.results = args.results or args.out / "results.json"
     return args
 
