@@ -38,7 +38,10 @@ test: lint
 clean:
 	rm -rf $(VENV) dist .pytest_cache .mypy_cache .ruff_cache deckgen.egg-info
 
-# Cold builds of generated banks (1,000 / 10,000 / 100,000 questions) against the
-# PyYAML + genanki floor, and start-up against importing click and yaml. Takes ~3 minutes.
+# Issue 13's benchmark (README, "Performance"): two generated bank shapes at 10,000 and 100,000
+# questions against fair floors, alternating; writes bench/out/results.json and exits 1 when a
+# target is missed. About 10 minutes on 2 cores; BENCH_ARGS=--quick takes 2-3. Then
+# `$(BIN)/python bench/run.py --readme` rewrites the README's figures from the results.
+BENCH_ARGS ?=
 bench: $(VENV)/.installed
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
