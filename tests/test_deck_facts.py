@@ -31,7 +31,7 @@ from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm, SecurityScopes
 from fastapi.security.base import SecurityBase
 from fastapi.testclient import TestClient
-from pydantic import BaseModel
+from pydantic import BaseModel, field_serializer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.types import Message, Receive, Scope, Send
@@ -314,8 +314,17 @@ def fact_dependency_cache() -> None:
 
 
 def teardown_order(scope: str | None) -> list[str]:
-    """When a yield dependency's exit code runs, relative to the response and a task."""
+    """When a yield dependency's exit code runs, relative to the endpoint's return, the
+    serialization of its value, the response being sent and a background task."""
     events: list[str] = []
+
+    class Reply(BaseModel):
+        session: str
+
+        @field_serializer("session")
+        def recorded(self, value: str) -> str:
+            events.append("serialized")
+            return value
 
     def resource() -> Iterator[str]:
         yield "session"
@@ -325,20 +334,34 @@ def teardown_order(scope: str | None) -> list[str]:
     app = FastAPI()
 
     @app.get("/")
-    def endpoint(session: Annotated[str, depends], tasks: BackgroundTasks) -> str:
+    def endpoint(session: Annotated[str, depends], tasks: BackgroundTasks) -> Reply:
         tasks.add_task(events.append, f"task sees {session}")
-        return session
+        events.append("returned")
+        return Reply(session=session)
 
     TestClient(record_sends(app, events)).get("/")
     return events
 
 
 def fact_yield_dependency_teardown() -> None:
-    assert teardown_order(None) == ["sent", "task sees session", "teardown"]
+    assert teardown_order(None) == [
+        "returned",
+        "serialized",
+        "sent",
+        "task sees session",
+        "teardown",
+    ]
 
 
 def fact_dependency_scope_function() -> None:
-    assert teardown_order("function") == ["teardown", "sent", "task sees session"]
+    """After the endpoint returns and its response is built, before it is sent."""
+    assert teardown_order("function") == [
+        "returned",
+        "serialized",
+        "teardown",
+        "sent",
+        "task sees session",
+    ]
 
 
 def fact_route_level_dependencies() -> None:
