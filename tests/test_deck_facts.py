@@ -387,6 +387,8 @@ def fact_header_parameter_name() -> None:
     client = TestClient(app)
     assert client.get("/", headers={"X-API-Key": "k"}).json() == "k"
     assert client.get("/", headers={"x_api_key": "k"}).status_code == 422
+    (parameter,) = app.openapi()["paths"]["/"]["get"]["parameters"]
+    assert (parameter["name"], parameter["in"]) == ("x-api-key", "header")  # the typed answer
 
 
 def fact_testclient_lifespan() -> None:
