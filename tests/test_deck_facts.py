@@ -192,6 +192,10 @@ def fact_response_serialization() -> None:
     def own_response() -> Any:
         return PlainTextResponse("as it is")
 
+    @app.get("/own-json", response_model=Item)
+    def own_json() -> Any:  # the example answer: neither validated nor filtered
+        return JSONResponse({"name": "pen", "secret": "s3cret"})
+
     @app.get("/custom", response_class=JSONResponse)
     def custom_response_class() -> Item:
         return Item(name="pen", price=1)
@@ -202,7 +206,24 @@ def fact_response_serialization() -> None:
         assert response.headers["content-type"] == "application/json"
         assert response.json() == {"name": "pen", "price": 1.0}
     assert client.get("/own").text == "as it is"
-    assert seen == [Response, Response, JSONResponse, JSONResponse, PlainTextResponse]
+    assert client.get("/own-json").json() == {"name": "pen", "secret": "s3cret"}
+    assert seen == [Response, Response, JSONResponse, JSONResponse, PlainTextResponse, JSONResponse]
+
+
+def fact_what_is_pydantic() -> None:
+    """The example answer: Pydantic converts as well as checks (an ISO date string)."""
+    import datetime
+
+    class Event(BaseModel):
+        on: datetime.date
+
+    app = FastAPI()
+
+    @app.post("/events")
+    def create(event: Event) -> str:
+        return type(event.on).__name__
+
+    assert TestClient(app).post("/events", json={"on": "2024-05-06"}).json() == "date"
 
 
 def fact_validation_error_response() -> None:
