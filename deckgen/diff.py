@@ -25,13 +25,15 @@ from deckgen.notetypes import KINDS, KINDS_BY_ID
 from deckgen.package import note_type
 from deckgen.source import open_regular_file
 
-_TAG_RE = re.compile(r"<[^>]+>")
-_CODE_RE = re.compile(r"<code>(.*?)</code>", re.DOTALL)
+# A tag never holds "<": each match stops at the next one, so a hostile field of "<<<..."
+# costs linear time, as every step of a title does (code spans and clozes are split apart
+# with str methods for the same reason).
+_TAG_RE = re.compile(r"<[^<>]*>")
+_CLOZE_OPEN_RE = re.compile(r"\{\{c\d+::")
+# What a title is made from: a huge field (from a hostile package) is cut first; the title
+# is then cut to one readable line.
 _MAX_TITLE_SOURCE = 20_000
-_MAX_TITLE = 120  # characters of a title in the release notes
-_SETUP_RE = re.compile(r"(?:from |import |\w+ = FastAPI\(\)$)")
-_BLOCK_RE = re.compile(r"<pre\b.*?(?:</pre>|$)", re.DOTALL)
-_CLOZE_RE = re.compile(r"\{\{c\d+::(.*?)(?:::[^{}]*?)?\}\}", re.DOTALL)
+_MAX_TITLE_CHARS = 100
 
 
 @dataclass(frozen=True)
@@ -45,38 +47,76 @@ class NoteView:
 
     @property
     def title(self) -> str:
-        """The note's first field as one short line of Markdown: code spans kept, code
-        blocks left out (their first line stands in when there is nothing else), cloze
-        deletions shown as their answers, other HTML shown as text."""
-        # A huge field (from a hostile package) is cut first, so the expressions stay cheap.
-        first = next(iter(self.fields.values()), "")[:_MAX_TITLE_SOURCE]
-        blocks = _BLOCK_RE.findall(first)
-        prose = _CLOZE_RE.sub(r"\1", _BLOCK_RE.sub(" ", first))
-        parts = _CODE_RE.split(prose)
-        # re.split puts the captured code-span contents at the odd indices.
-        text = " ".join(
-            "".join(
-                f"`{html.unescape(part)}`"
-                if i % 2
-                else html.escape(html.unescape(_TAG_RE.sub("", part)), quote=False)
-                for i, part in enumerate(parts)
-            ).split()
-        )
-        if not text and blocks:
-            text = f"`{_telling_line(blocks[0])}`"
-        if len(text) > _MAX_TITLE:
-            text = text[: _MAX_TITLE - 1].rsplit(" ", 1)[0] + "…"
-        return text
+        """The question as one short line of Markdown: code spans kept, clozes shown as their
+        answers, code blocks left out (or, when the question is only code, its cloze line)."""
+        first = next(iter(self.fields.values()), "")
+        prose, code = _split_code_blocks(first[:_MAX_TITLE_SOURCE])
+        pieces = _uncloze(prose).split("<code>")
+        text = _plain(pieces[0])
+        for piece in pieces[1:]:
+            span, closed, rest = piece.partition("</code>")
+            text += f"`{html.unescape(span)}`{_plain(rest)}" if closed else _plain(piece)
+        if not text.strip() and code:
+            text = f"`{_code_line(code)}`"
+        return _shorten(" ".join(text.split())).removesuffix(":")
 
 
-def _telling_line(block: str) -> str:
-    """The line of a code block that says most about its card: the one with a cloze
-    deletion, else the first that is not an import or ``app = FastAPI()``-like set-up."""
-    lines = [line.strip() for line in html.unescape(_TAG_RE.sub("", block)).splitlines()]
-    lines = [line for line in lines if line]
-    marked = [line for line in lines if _CLOZE_RE.search(line)]
-    plain = [line for line in lines if not _SETUP_RE.match(line)]
-    return _CLOZE_RE.sub(r"\1", (marked or plain or lines or [""])[0])
+def _plain(field_html: str) -> str:
+    """HTML outside code spans as Markdown text: tags dropped, the rest shown as written."""
+    return html.escape(html.unescape(_TAG_RE.sub("", field_html)), quote=False)
+
+
+def _split_code_blocks(field_html: str) -> tuple[str, str]:
+    """The field without its code blocks (``<pre>``), and the first block's plain text."""
+    prose: list[str] = []
+    first_block = ""
+    position = 0
+    while (start := field_html.find("<pre", position)) != -1:
+        prose.append(field_html[position:start])
+        end = field_html.find("</pre>", start)
+        end = len(field_html) if end == -1 else end + len("</pre>")
+        if not first_block:
+            first_block = html.unescape(_TAG_RE.sub("", field_html[start:end]))
+        position = end
+    prose.append(field_html[position:])
+    return " ".join(prose), first_block
+
+
+def _uncloze(text: str) -> str:
+    """``{{c1::answer::hint}}`` -> ``answer``, as the card shows it once answered."""
+    pieces = _CLOZE_OPEN_RE.split(text)
+    result = pieces[0]
+    for piece in pieces[1:]:
+        inside, closed, rest = piece.partition("}}")
+        # As Anki reads a cloze, its answer ends at the first "::" (a hint follows).
+        result += inside.partition("::")[0] + rest if closed else piece
+    return result
+
+
+def _code_line(code: str) -> str:
+    """The line of a code block that holds its first cloze, else its first line."""
+    lines = [line.strip() for line in code.splitlines() if line.strip()]
+    marked = [line for line in lines if _CLOZE_OPEN_RE.search(line)]
+    return _uncloze((marked or lines or [""])[0])
+
+
+def _shorten(title: str) -> str:
+    """``title`` cut to _MAX_TITLE_CHARS at a space outside code spans, with an ellipsis."""
+    if len(title) <= _MAX_TITLE_CHARS:
+        return title
+    limit = _MAX_TITLE_CHARS - 2
+    in_code = False
+    cut = -1
+    for i, char in enumerate(title[: limit + 1]):
+        if char == "`":
+            in_code = not in_code
+        elif char == " " and not in_code:
+            cut = i
+    if cut > 0:
+        return title[:cut].rstrip(",.;:") + " …"
+    # No space outside code before the limit: one long code span, cut inside it.
+    head = title[: limit - 1]
+    return head + ("…`" if head.count("`") % 2 else "…")
 
 
 @dataclass(frozen=True)
