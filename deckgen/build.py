@@ -84,7 +84,7 @@ def build(
         deck = load_deck(source, name=name)
         lock_path = lock_path or lock_path_for(source)
         output = output or default_output(deck)
-        check_paths(reads={"source": source}, writes={"lock": lock_path, "output": output})
+        check_paths(reads=_source_files(source, deck), writes={"lock": lock_path, "output": output})
         old = read_lock(lock_path)
         notes = make_notes(deck, progress=progress)
         contents = [
@@ -106,7 +106,7 @@ def build(
             lock_tmp = staged.stage(lock_path) if lock_written else None
             package_tmp = staged.stage(output)
             if lock_tmp is not None:
-                text = format_lock(release.lock, source_name=shown_path(source.name))
+                text = format_lock(release.lock, source_name=_lock_subject(source))
                 lock_tmp.write_text(text, encoding="utf-8")
             size = write_package(
                 deck,
@@ -120,6 +120,20 @@ def build(
         migrated = old.version if old is not None and old.version != release.lock.version else None
         cards = sum(len(n.ordinals) for n in notes if not n.retired)
         return BuildResult(output, size, lock_path, lock_written, deck, release, cards, migrated)
+
+
+def _source_files(source: Path, deck: Deck) -> dict[str, Path]:
+    """The files a build reads, by how a clash with an output names them."""
+    if not source.is_dir():
+        return {"source": source}
+    return {f"source {path.relative_to(source).as_posix()}": path for path in deck.sources}
+
+
+def _lock_subject(source: Path) -> str:
+    """What the lock's first line says it locks."""
+    if source.is_dir():
+        return "this folder's bank"
+    return shown_path(source.name)
 
 
 @contextmanager

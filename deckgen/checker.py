@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -51,7 +52,7 @@ def validate(root: Node, *, file: str, text: str = "", folder: Path | None = Non
     """Check a composed source against the format; raise :class:`SourceError` with every
     problem found, or return the deck. ``text``, the source, locates problems inside texts;
     media paths are relative to ``folder``, the source's folder."""
-    checker = _Checker(file, text.splitlines(), folder)
+    checker = BankChecker(file, text.splitlines(), folder)
     try:
         deck = checker.root(root)
     except TooManyProblems as stop:
@@ -63,24 +64,32 @@ def validate(root: Node, *, file: str, text: str = "", folder: Path | None = Non
 
 
 def load_deck(path: Path, *, name: str | None = None) -> Deck:
-    """Read, compose and validate one source file; ``name`` is how problems name the file."""
+    """Read, compose and validate a bank: one file, or a folder (see :mod:`deckgen.folder`);
+    ``name`` is how problems name the file or folder."""
+    if path.is_dir():
+        from deckgen.folder import load_folder
+
+        return load_folder(path, name=name)
     shown = errors.shown_path(path) if name is None else name
     text = read_text(path, name=shown)
-    return validate(compose(text, name=shown), file=shown, text=text, folder=path.parent)
+    deck = validate(compose(text, name=shown), file=shown, text=text, folder=path.parent)
+    return replace(deck, sources=(path,))
 
 
-class _Checker(NodeWalker):
+class BankChecker(NodeWalker):
     """Walks the node tree against the format, collecting problems as it goes."""
 
     def __init__(self, file: str, lines: list[str], folder: Path | None) -> None:
         super().__init__(file)
         self.lines = lines
-        self.folder = folder  # where media paths start, and which they may not leave
+        self.folder = folder  # where media paths start: the folder of the file walked
+        self.root_folder = folder  # which media may not leave: the bank's folder
         self.allow_remote_media = False
-        self.question_ids: dict[str, int] = {}
-        self.question_texts: dict[str, int] = {}
-        self.topic_names: dict[str, int] = {}
-        self.topic_tags: dict[str, int] = {}
+        # Unique across the bank, whose topics may lie in several files: (file, line).
+        self.question_ids: dict[str, tuple[str, int]] = {}
+        self.question_texts: dict[str, tuple[str, int]] = {}
+        self.topic_names: dict[str, tuple[str, int]] = {}
+        self.topic_tags: dict[str, tuple[str, int]] = {}
 
     def root(self, node: Node) -> Deck | None:
         keys = self.mapping(node, ROOT, "the file")
@@ -138,19 +147,19 @@ class _Checker(NodeWalker):
     def topics(self, entry: Entry) -> tuple[Topic, ...] | None:
         return self.non_empty_list(entry.node, "'topics'", "topic", "a deck", self.topic)
 
-    def topic(self, node: Node) -> Topic | None:
-        keys = self.mapping(node, TOPIC, "topic")
+    def topic(self, node: Node, what: str = "topic") -> Topic | None:
+        keys = self.mapping(node, TOPIC, what)
         if keys is None:
             return None
         name = self.optional(keys.get("name"), lambda e: self.text(e, "topic name"))
         tag = self.optional(keys.get("tag"), self.tag)
         if name is not None:
             site = keys["name"].site
-            line = self.earlier_line(self.topic_names, name.casefold(), site)
+            line = self.earlier_place(self.topic_names, name.casefold(), site)
             if line is not None:
                 self.report(
                     site,
-                    f"duplicate topic {quote(name)} (first on line {line})",
+                    f"duplicate topic {quote(name)} (first on {line})",
                     errors.DUPLICATE_TOPIC,
                 )
             elif "tag" not in keys:
@@ -163,11 +172,11 @@ class _Checker(NodeWalker):
                     )
         if tag is not None:
             where = (keys["tag"] if "tag" in keys else keys["name"]).site
-            line = self.earlier_line(self.topic_tags, tag.casefold(), where)
+            line = self.earlier_place(self.topic_tags, tag.casefold(), where)
             if line is not None:
                 self.report(
                     where,
-                    f"topic tag {quote(tag)} is already used by the topic on line {line}",
+                    f"topic tag {quote(tag)} is already used by the topic on {line}",
                     errors.DUPLICATE_TOPIC_TAG,
                 )
         questions = self.optional(keys.get("questions"), self.questions)
@@ -223,11 +232,11 @@ class _Checker(NodeWalker):
         if front in texts:
             site = keys[front].site
             normalised = self.once(keys[front], "same", lambda: normalise_question(texts[front]))
-            line = self.earlier_line(self.question_texts, normalised, site)
+            line = self.earlier_place(self.question_texts, normalised, site)
             if line is not None:
                 self.report(
                     site,
-                    f"duplicate question: also asked on line {line}",
+                    f"duplicate question: also asked on {line}",
                     errors.DUPLICATE_QUESTION,
                 )
         tags = self.optional(keys.get("tags"), self.tags) or ()
@@ -298,7 +307,8 @@ class _Checker(NodeWalker):
                 self.report_at(node, value, ref.offset, problem, errors.MEDIA)
                 continue
             try:
-                found[ref.url] = resolve_media(ref.url, folder=self.folder, root=self.folder)
+                root = self.root_folder or self.folder
+                found[ref.url] = resolve_media(ref.url, folder=self.folder, root=root)
             except MediaProblem as e:
                 self.report_at(node, value, ref.offset, str(e), errors.MEDIA)
         return found
@@ -333,10 +343,10 @@ class _Checker(NodeWalker):
         qid = self.text(entry, "question id")
         if qid is None or not self.once(entry, "id", lambda: self.slug_id(entry.node, qid)):
             return None
-        if (line := self.earlier_line(self.question_ids, qid, entry.site)) is not None:
+        if (line := self.earlier_place(self.question_ids, qid, entry.site)) is not None:
             self.report(
                 entry.site,
-                f"duplicate question id {quote(qid)} (first on line {line})",
+                f"duplicate question id {quote(qid)} (first on {line})",
                 errors.DUPLICATE_ID,
             )
         return qid

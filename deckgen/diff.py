@@ -1,7 +1,7 @@
 """Release notes: what changed between two releases of a deck, as Markdown.
 
-Either side is an .apkg (a published release) or a source file (rendered as a build would).
-Notes are matched by GUID, as Anki matches them on import.
+Either side is an .apkg (a published release) or a source, a file or a folder bank (rendered
+as a build would). Notes are matched by GUID, as Anki matches them on import.
 """
 
 from __future__ import annotations
@@ -129,12 +129,13 @@ class Snapshot:
 
 
 def load_snapshot(path: Path) -> Snapshot:
-    """Read an .apkg, or render a source file, into a snapshot."""
+    """Read an .apkg, or render a source (a file or a folder bank), into a snapshot."""
     name = shown_path(path)
-    with open_regular_file(path, name=name) as file:
-        if file.read(4) in ZIP_MAGIC:
-            file.seek(0)
-            return _package_snapshot(file, name)
+    if not path.is_dir():
+        with open_regular_file(path, name=name) as file:
+            if file.read(4) in ZIP_MAGIC:
+                file.seek(0)
+                return _package_snapshot(file, name)
     if path.suffix.lower() in (".apkg", ".colpkg"):
         raise DeckgenError(f"{name} is not an Anki package: it is not a zip archive")
     deck = load_deck(path, name=name)
