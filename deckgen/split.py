@@ -79,8 +79,8 @@ def split_text(text: str, deck: Deck) -> dict[str, str]:
         carried = _trailing_comments(body, column) if stop != end else []
         if not _ITEM_START.fullmatch(body[0][:column]):
             raise LayoutError(
-                f"the topic on line {start + 1} does not start as '- name: ...' on its line; "
-                "write it so to split the bank"
+                f"the topic on line {start + 1} does not start on the line of its '-': write "
+                "it as '- name: ...' to split the bank"
             )
         body[0] = " " * column + body[0][column:]
         text_lines = [_dedent(line, column, start + 1) for line in head + body]

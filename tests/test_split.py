@@ -218,6 +218,20 @@ class TestRefusals:
             split_bank(bank, tmp_path / "bank")
         assert not (tmp_path / "bank").exists()
 
+    def test_dash_on_a_line_of_its_own(self, tmp_path: Path) -> None:
+        """A topic whose '-' stands alone above its keys cannot be cut at its first line."""
+        bank = tmp_path / "b.yaml"
+        bank.write_text(
+            "deck: {name: D, id: 2059400343}\ntopics:\n  -\n    name: T\n    questions:\n"
+            "      - {id: a, question: A?, answer: A.}\n"
+        )
+        with pytest.raises(LayoutError) as raised:
+            split_bank(bank, tmp_path / "bank")
+        assert str(raised.value) == (
+            "the topic on line 4 does not start on the line of its '-': write it as "
+            "'- name: ...' to split the bank"
+        )
+
     def test_anchor_used_by_another_topic(self, tmp_path: Path) -> None:
         """Text shared through an anchor cannot cross files: the result would not read back,
         so the split is refused with the problem it would have."""
