@@ -8,8 +8,10 @@ that every value goes through, limits and YAML tags included).
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -51,15 +53,27 @@ def validate(root: Node, *, file: str, text: str = "", folder: Path | None = Non
     """Check a composed source against the format; raise :class:`SourceError` with every
     problem found, or return the deck. ``text``, the source, locates problems inside texts;
     media paths are relative to ``folder``, the source's folder."""
+    deck, problems = check(root, file=file, text=text, folder=folder)
+    if problems or deck is None:
+        raise SourceError(problems)
+    return deck
+
+
+def check(
+    root: Node, *, file: str, text: str = "", folder: Path | None = None
+) -> tuple[Deck | None, list[Problem]]:
+    """Check a composed source as :func:`validate` does, but return the problems with the
+    part of the deck that has none (see :meth:`_Checker.valid_part`) instead of raising."""
     checker = _Checker(file, text.splitlines(), folder)
     try:
         deck = checker.root(root)
     except TooManyProblems as stop:
         checker.problems[stop.problem] = None
         deck = None
-    if checker.problems or deck is None:
-        raise SourceError(list(checker.problems))
-    return deck
+    problems = sorted(checker.problems)
+    if problems:
+        deck = checker.valid_part(deck, problems)
+    return deck, problems
 
 
 def load_deck(path: Path, *, name: str | None = None) -> Deck:
@@ -67,6 +81,18 @@ def load_deck(path: Path, *, name: str | None = None) -> Deck:
     shown = errors.shown_path(path) if name is None else name
     text = read_text(path, name=shown)
     return validate(compose(text, name=shown), file=shown, text=text, folder=path.parent)
+
+
+def check_deck(path: Path, *, name: str | None = None) -> tuple[Deck | None, list[Problem]]:
+    """Read and check one source file, returning its problems (sorted) and the questions
+    that have none, for the preview and watch; ``None`` when nothing could be read."""
+    shown = errors.shown_path(path) if name is None else name
+    try:
+        text = read_text(path, name=shown)
+        root = compose(text, name=shown)
+    except SourceError as e:
+        return None, list(e.problems)
+    return check(root, file=shown, text=text, folder=path.parent)
 
 
 class _Checker(NodeWalker):
@@ -81,17 +107,47 @@ class _Checker(NodeWalker):
         self.question_texts: dict[str, int] = {}
         self.topic_names: dict[str, int] = {}
         self.topic_tags: dict[str, int] = {}
+        # Where each question checked stands (file, first and past-last line and column), so
+        # that a preview can leave out the questions that have a problem.
+        self.spans: list[tuple[Question, str, tuple[int, int], tuple[int, int]]] = []
+        self.topics_read: tuple[Topic, ...] | None = None
 
     def root(self, node: Node) -> Deck | None:
         keys = self.mapping(node, ROOT, "the file")
         if keys is None:
             return None
         deck = self.optional(keys.get("deck"), self.deck)
-        topics = self.optional(keys.get("topics"), self.topics)
+        topics = self.topics_read = self.optional(keys.get("topics"), self.topics)
         if deck is None or topics is None:
             return None
         name, deck_id, description, tags = deck
         return Deck(name, deck_id, description, tags, topics)
+
+    def valid_part(self, deck: Deck | None, problems: list[Problem]) -> Deck | None:
+        """The deck without the questions that have a problem inside them (and topics left
+        empty). When only the 'deck' mapping is wrong, its topics come under a stand-in
+        deck named after the file, id 0; ``None`` when no topic could be read."""
+        if deck is None:
+            if not self.topics_read:
+                return None
+            deck = Deck(Path(self.file).stem, 0, None, (), self.topics_read)
+        places: dict[str, list[tuple[int, int]]] = {}
+        for p in problems:
+            places.setdefault(p.file, []).append((p.line, p.column))
+        for found in places.values():
+            found.sort()
+        bad = set()
+        for question, file, start, end in self.spans:
+            found = places.get(file, [])
+            first = bisect.bisect_left(found, start)
+            if first < len(found) and found[first] < end:
+                bad.add(id(question))
+        topics = []
+        for topic in deck.topics:
+            kept = tuple(q for q in topic.questions if id(q) not in bad)
+            if kept:
+                topics.append(Topic(topic.name, topic.tag, kept))
+        return replace(deck, topics=tuple(topics))
 
     def deck(self, entry: Entry) -> tuple[str, int, str | None, tuple[str, ...]] | None:
         keys = self.mapping(entry.node, DECK, "'deck'")
@@ -235,7 +291,17 @@ class _Checker(NodeWalker):
         required = {key.name for key in declared if key.required}
         if qid is None or not complete or not required <= {"id", *texts}:
             return None
-        return Question(qid, kind, texts, tags, retired, node.start_mark.line + 1, media)
+        question = Question(qid, kind, texts, tags, retired, node.start_mark.line + 1, media)
+        start, end = node.start_mark, node.end_mark
+        self.spans.append(
+            (
+                question,
+                self.file,
+                (start.line + 1, start.column + 1),
+                (end.line + 1, end.column + 1),
+            )
+        )
+        return question
 
     def question_kind(self, node: Node) -> str | None:
         """The kind a question declares (``basic`` when it says none), read before its other
