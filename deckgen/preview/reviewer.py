@@ -141,6 +141,7 @@ def shown_sides(
 # The reviewer's own style for what it adds to a card (the answer box, the comparison and
 # play buttons), in deckgen's words; the card's CSS comes after it and wins.
 REVIEWER_CSS = """\
+body.nightMode { color-scheme: dark; }
 #typeans { width: 100%; box-sizing: border-box; line-height: 1.75; }
 code#typeans { white-space: pre-wrap; }
 .replay-button { display: inline-flex; vertical-align: middle; margin: 3px; }
