@@ -148,7 +148,7 @@ class Watcher:
     def rebuild(self) -> None:
         """One round: check, build when valid, write the preview, report."""
         before = snapshot(self.poller.paths())
-        started = time.perf_counter()
+        times = [time.perf_counter()]
         result: BuildResult | None = None
         problems: list[Problem] = []
         failure: str | None = None
@@ -157,18 +157,21 @@ class Watcher:
             if self.build:
                 result, problems = self._build()
                 deck = None if result is None else result.deck
-            if self.preview is not None or not self.build:
+            times.append(time.perf_counter())
+            if self.preview is not None:
                 if result is None:
                     from deckgen.checker import check_deck
 
                     deck, problems = check_deck(self.source, name=self.shown)
                 self._write_preview(deck, problems)
+            times.append(time.perf_counter())
         except PathError:
             raise  # the command's paths are wrong: no save can fix that
         except DeckgenError as e:
             failure = str(e)
         self.deck = deck or self.deck
-        self._report(problems, failure, result, time.perf_counter() - started)
+        seconds = [end - start for start, end in zip(times, times[1:], strict=False)]
+        self._report(problems, failure, result, seconds)
         self.poller.baseline(before)
 
     def _build(self) -> tuple[BuildResult | None, list[Problem]]:
@@ -202,8 +205,9 @@ class Watcher:
         problems: list[Problem],
         failure: str | None,
         result: BuildResult | None,
-        seconds: float,
+        seconds: list[float],
     ) -> None:
+        """Say what changed in the problems, then what was built, each with its time."""
         if failure is None:
             old, new = set(self.problems), set(problems)
             for problem in sorted(new - old):
@@ -214,7 +218,6 @@ class Watcher:
             self.problems = problems
         else:
             self.say(f"Error: {failure}", "problem")
-        took = f"{seconds:.2f} s"
         if result is not None:
             release = result.release
             changes = [
@@ -224,7 +227,7 @@ class Watcher:
             ]
             detail = f" ({', '.join(changes)})" if changes else ""
             self.say(
-                f"Built {shown_path(result.path)} in {took}: "
+                f"Built {shown_path(result.path)} in {seconds[0]:.2f} s: "
                 f"{plural(result.deck.question_count, 'note')}, "
                 f"{plural(result.cards, 'card')}{detail}",
                 "good",
@@ -232,7 +235,7 @@ class Watcher:
         elif self.build:
             why = plural(len(problems), "problem") if failure is None else "an error"
             self.say(f"Not rebuilt ({why}): the package on disk is the last valid one", "warn")
-        if self.preview is not None and failure is None:
+        if self.preview is not None and len(seconds) == 2:
             where = shown_path(self.preview / "index.html")
             count = plural(len(problems), "problem")
-            self.say(f"Preview {where} updated in {took} ({count})", "info")
+            self.say(f"Preview {where} updated in {seconds[1]:.2f} s ({count})", "info")
