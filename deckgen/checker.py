@@ -8,10 +8,8 @@ that every value goes through, limits and YAML tags included).
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -41,6 +39,7 @@ from deckgen.model import (
     slugify,
     tag_problem,
 )
+from deckgen.partial import Span, without_problems
 from deckgen.render import cloze_problems, find_media
 from deckgen.source import compose, read_text
 from deckgen.walker import Entry, NodeWalker, TooManyProblems, did_you_mean
@@ -63,7 +62,9 @@ def check(
     root: Node, *, file: str, text: str = "", folder: Path | None = None
 ) -> tuple[Deck | None, list[Problem]]:
     """Check a composed source as :func:`validate` does, but return the problems with the
-    part of the deck that has none (see :meth:`_Checker.valid_part`) instead of raising."""
+    part of the deck that has none (see :func:`~deckgen.partial.without_problems`; when
+    only the 'deck' mapping is wrong, a stand-in deck named after the file, id 0) instead
+    of raising."""
     checker = _Checker(file, text.splitlines(), folder)
     try:
         deck = checker.root(root)
@@ -72,7 +73,11 @@ def check(
         deck = None
     problems = sorted(checker.problems)
     if problems:
-        deck = checker.valid_part(deck, problems)
+        if deck is None and checker.topics_read:
+            # Only the 'deck' mapping is wrong: its topics still show, under a stand-in.
+            deck = Deck(Path(file).stem, 0, None, (), checker.topics_read)
+        if deck is not None:
+            deck = without_problems(deck, checker.spans, problems)
     return deck, problems
 
 
@@ -109,7 +114,7 @@ class _Checker(NodeWalker):
         self.topic_tags: dict[str, int] = {}
         # Where each question checked stands (file, first and past-last line and column), so
         # that a preview can leave out the questions that have a problem.
-        self.spans: list[tuple[Question, str, tuple[int, int], tuple[int, int]]] = []
+        self.spans: list[Span] = []
         self.topics_read: tuple[Topic, ...] | None = None
 
     def root(self, node: Node) -> Deck | None:
@@ -122,32 +127,6 @@ class _Checker(NodeWalker):
             return None
         name, deck_id, description, tags = deck
         return Deck(name, deck_id, description, tags, topics)
-
-    def valid_part(self, deck: Deck | None, problems: list[Problem]) -> Deck | None:
-        """The deck without the questions that have a problem inside them (and topics left
-        empty). When only the 'deck' mapping is wrong, its topics come under a stand-in
-        deck named after the file, id 0; ``None`` when no topic could be read."""
-        if deck is None:
-            if not self.topics_read:
-                return None
-            deck = Deck(Path(self.file).stem, 0, None, (), self.topics_read)
-        places: dict[str, list[tuple[int, int]]] = {}
-        for p in problems:
-            places.setdefault(p.file, []).append((p.line, p.column))
-        for found in places.values():
-            found.sort()
-        bad = set()
-        for question, file, start, end in self.spans:
-            found = places.get(file, [])
-            first = bisect.bisect_left(found, start)
-            if first < len(found) and found[first] < end:
-                bad.add(id(question))
-        topics = []
-        for topic in deck.topics:
-            kept = tuple(q for q in topic.questions if id(q) not in bad)
-            if kept:
-                topics.append(Topic(topic.name, topic.tag, kept))
-        return replace(deck, topics=tuple(topics))
 
     def deck(self, entry: Entry) -> tuple[str, int, str | None, tuple[str, ...]] | None:
         keys = self.mapping(entry.node, DECK, "'deck'")

@@ -441,7 +441,13 @@ def preview(source: Path, folder: Path | None, serve: bool, port: int) -> None:
     if port and not serve:
         raise click.UsageError("--port needs --serve")
     if serve:
-        _serve_preview(source, folder, port)
+        from deckgen.preview.serve import serve_preview
+
+        try:
+            with _error_boundary():
+                serve_preview(source, folder, name=shown_path(source), port=port, say=_say)
+        except KeyboardInterrupt:
+            click.echo("Stopped serving")
         return
     with _error_boundary():
         made = make_preview(source, folder, name=shown_path(source))
@@ -456,31 +462,6 @@ def preview(source: Path, folder: Path | None, serve: bool, port: int) -> None:
             f"{_count(len(made.problems), 'problem')} found; the preview shows them, and the "
             "cards of the questions without one"
         )
-
-
-def _serve_preview(source: Path, folder: Path, port: int) -> None:
-    from deckgen.errors import shown_path
-    from deckgen.preview.serve import PreviewServer
-    from deckgen.watch import Watcher
-
-    watcher = Watcher(source, say=_say, name=shown_path(source), build=False, preview=folder)
-    with _error_boundary():
-        watcher.rebuild()
-    try:
-        server = PreviewServer(folder, port=port)
-    except OSError as e:
-        raise click.ClickException(f"cannot serve on 127.0.0.1:{port}: {e.strerror or e}") from e
-    server.version = watcher.version
-    watcher.server = server
-    server.start()
-    _echo(f"Serving {server.url} (Ctrl-C stops)", fg="green")
-    try:
-        with _error_boundary():
-            watcher.follow()
-    except KeyboardInterrupt:
-        click.echo("Stopped serving")
-    finally:
-        server.stop()
 
 
 @main.command()

@@ -10,6 +10,7 @@ release: the last valid one while the bank has problems.
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -170,7 +171,7 @@ class Watcher:
         except DeckgenError as e:
             failure = str(e)
         self.deck = deck or self.deck
-        seconds = [end - start for start, end in zip(times, times[1:], strict=False)]
+        seconds = [end - start for start, end in itertools.pairwise(times)]
         self._report(problems, failure, result, seconds)
         self.poller.baseline(before)
 

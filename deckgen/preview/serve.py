@@ -12,6 +12,9 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from deckgen.errors import DeckgenError
+from deckgen.watch import Say, Watcher
+
 VERSION_PATH = "/__deckgen__/version"
 
 
@@ -91,3 +94,22 @@ class PreviewServer:
             self._httpd.shutdown()
             self._thread.join(timeout=5)
         self._httpd.server_close()
+
+
+def serve_preview(source: Path, folder: Path, *, name: str, port: int, say: Say) -> None:
+    """Write the preview of ``source`` to ``folder``, serve it on 127.0.0.1:``port`` (0: a
+    free port) and rewrite it after every save, until interrupted (Ctrl-C)."""
+    watcher = Watcher(source, say=say, name=name, build=False, preview=folder)
+    watcher.rebuild()
+    try:
+        server = PreviewServer(folder, port=port)
+    except OSError as e:
+        raise DeckgenError(f"cannot serve on 127.0.0.1:{port}: {e.strerror or e}") from e
+    server.version = watcher.version
+    watcher.server = server
+    server.start()
+    say(f"Serving {server.url} (Ctrl-C stops)", "good")
+    try:
+        watcher.follow()
+    finally:
+        server.stop()
