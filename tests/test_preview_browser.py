@@ -28,7 +28,11 @@ from deckgen.preview.cards import preview_cards
 from deckgen.preview.reviewer import TypeField, shown_sides
 
 T1 = 1_700_000_000
-BANKS = {"fastapi": ROOT / "questions.yaml", "kinds": DATA / "valid" / "kinds.yaml"}
+BANKS = {
+    "fastapi": ROOT / "questions.yaml",
+    "kinds": DATA / "valid" / "kinds.yaml",
+    "media": DATA / "media" / "bank.yaml",
+}
 PHONE, DESKTOP = 390, 1024
 
 # Added to a copy of the page: waits for every frame, then reports what each shows, and
@@ -69,6 +73,8 @@ window.addEventListener("load", () => {
         overflow: doc.scrollingElement.scrollWidth - frame.contentWindow.innerWidth,
         background: getComputedStyle(doc.body).backgroundColor,
         clipped: Math.ceil(doc.documentElement.getBoundingClientRect().height) - frame.clientHeight,
+        images: [...doc.images].map((image) => image.naturalWidth > 0),
+        sounds: [...doc.querySelectorAll(".replay-button")].map((a) => a.dataset.sound),
       };
     }
     for (const [key, html] of Object.entries(expected)) {
@@ -157,6 +163,15 @@ def test_every_card_shows_what_anki_renders(
         assert frame["overflow"] <= 0, key
         assert frame["clipped"] <= 0, key  # each frame is as tall as its card
         assert frame["classes"] == f"card card{key.split()[0].rsplit('.', 1)[1]}"
+        assert all(frame["images"]), key  # every image loads from the preview's folder
+    if bank == "media":
+        frames = result["frames"]
+        assert (
+            frames["beep.1 front"]["sounds"]
+            == frames["beep.1 back"]["sounds"]
+            == ["e5e503bc29b0ccf1.wav"]
+        )
+        assert sum(len(f["images"]) for f in frames.values()) == 7
 
 
 def test_fastapi_counts() -> None:
