@@ -9,7 +9,7 @@
   const params = new URLSearchParams(location.search);
   const STORE = "deckgen-preview";
   const VIEW = "deckgen-preview-view";
-  const saved = readStored(localStorage, STORE);
+  const saved = readStored("localStorage", STORE);
   const state = {
     night: params.has("night") || (!params.has("light") && saved.night === true),
     desktop: params.has("desktop") || (!params.has("phone") && saved.desktop === true),
@@ -30,9 +30,11 @@
     "  new Audio(button.dataset.sound).play().catch(() => {});\n" +
     "});\n";
 
+  // Storage may be off (some private windows and file pages throw on the first touch):
+  // the page then works the same, only without remembering anything.
   function readStored(storage, key) {
     try {
-      const value = JSON.parse(storage.getItem(key) || "{}");
+      const value = JSON.parse(window[storage].getItem(key) || "{}");
       return value && typeof value === "object" ? value : {};
     } catch (error) {
       return {};
@@ -41,10 +43,18 @@
 
   function store(storage, key, value) {
     try {
-      storage.setItem(key, JSON.stringify(value));
+      if (value === null) window[storage].removeItem(key);
+      else window[storage].setItem(key, JSON.stringify(value));
     } catch (error) {
-      // Storage may be off (private windows, file pages): the toggles still work.
+      // not remembered
     }
+  }
+
+  function showMode(frame) {
+    const body = frame.contentDocument && frame.contentDocument.body;
+    if (!body) return;
+    body.classList.toggle("nightMode", state.night);
+    body.classList.toggle("night_mode", state.night);
   }
 
   function element(tag, className, text) {
@@ -84,6 +94,7 @@
     frame.dataset.side = side;
     frame.dataset.card = cardKey(card);
     frame.addEventListener("load", () => {
+      showMode(frame); // the mode may have been switched while the frame loaded
       fit(frame);
       // Images load and widths change after the first layout: keep the frame fitted.
       new ResizeObserver(() => fit(frame)).observe(frame.contentDocument.documentElement);
@@ -254,13 +265,8 @@
     const width = document.getElementById("width");
     width.textContent = state.desktop ? "Desktop" : "Phone";
     width.setAttribute("aria-pressed", String(state.desktop));
-    for (const frame of frames) {
-      const body = frame.contentDocument && frame.contentDocument.body;
-      if (!body) continue; // not loaded yet: its document already has the mode
-      body.classList.toggle("nightMode", state.night);
-      body.classList.toggle("night_mode", state.night);
-    }
-    store(localStorage, STORE, { night: state.night, desktop: state.desktop });
+    frames.forEach(showMode);
+    store("localStorage", STORE, { night: state.night, desktop: state.desktop });
   }
 
   function topEntry() {
@@ -268,8 +274,8 @@
   }
 
   function restoreView(search) {
-    const view = readStored(sessionStorage, VIEW);
-    sessionStorage.removeItem(VIEW);
+    const view = readStored("sessionStorage", VIEW);
+    store("sessionStorage", VIEW, null);
     if (typeof view.query === "string" && !params.has("q")) search.value = view.query;
     applySearch(search.value);
     if (typeof view.card === "string") {
@@ -289,7 +295,7 @@
         if (String(body.version) !== version) {
           const top = topEntry();
           const query = document.getElementById("search").value;
-          store(sessionStorage, VIEW, { card: top ? cardKey(top.card) : null, query });
+          store("sessionStorage", VIEW, { card: top ? cardKey(top.card) : null, query });
           location.reload();
           return;
         }
