@@ -40,6 +40,7 @@ from deckgen.model import (
     slugify,
     tag_problem,
 )
+from deckgen.partial import Span, without_problems
 from deckgen.render import cloze_problems, find_media
 from deckgen.source import compose, read_text
 from deckgen.walker import Entry, NodeWalker, TooManyProblems, did_you_mean
@@ -52,15 +53,33 @@ def validate(root: Node, *, file: str, text: str = "", folder: Path | None = Non
     """Check a composed source against the format; raise :class:`SourceError` with every
     problem found, or return the deck. ``text``, the source, locates problems inside texts;
     media paths are relative to ``folder``, the source's folder."""
+    deck, problems = check(root, file=file, text=text, folder=folder)
+    if problems or deck is None:
+        raise SourceError(problems)
+    return deck
+
+
+def check(
+    root: Node, *, file: str, text: str = "", folder: Path | None = None
+) -> tuple[Deck | None, list[Problem]]:
+    """Check a composed source as :func:`validate` does, but return the problems with the
+    part of the deck that has none (see :func:`~deckgen.partial.without_problems`; when
+    only the 'deck' mapping is wrong, a stand-in deck named after the file, id 0) instead
+    of raising."""
     checker = BankChecker(file, text.splitlines(), folder)
     try:
         deck = checker.root(root)
     except TooManyProblems as stop:
         checker.problems[stop.problem] = None
         deck = None
-    if checker.problems or deck is None:
-        raise SourceError(list(checker.problems))
-    return deck
+    problems = sorted(checker.problems)
+    if problems:
+        if deck is None and checker.topics_read:
+            # Only the 'deck' mapping is wrong: its topics still show, under a stand-in.
+            deck = Deck(Path(file).stem, 0, None, (), checker.topics_read)
+        if deck is not None:
+            deck = without_problems(deck, checker.spans, problems)
+    return deck, problems
 
 
 def load_deck(path: Path, *, name: str | None = None) -> Deck:
@@ -74,6 +93,24 @@ def load_deck(path: Path, *, name: str | None = None) -> Deck:
     text = read_text(path, name=shown)
     deck = validate(compose(text, name=shown), file=shown, text=text, folder=path.parent)
     return replace(deck, sources=(path,))
+
+
+def check_deck(path: Path, *, name: str | None = None) -> tuple[Deck | None, list[Problem]]:
+    """Read and check a bank (a file or a folder), returning its problems (sorted) and the
+    questions that have none, for the preview and watch; ``None`` when nothing could be
+    read."""
+    if path.is_dir():
+        from deckgen.folder import check_folder
+
+        return check_folder(path, name=name)
+    shown = errors.shown_path(path) if name is None else name
+    try:
+        text = read_text(path, name=shown)
+        root = compose(text, name=shown)
+    except SourceError as e:
+        return None, list(e.problems)
+    deck, problems = check(root, file=shown, text=text, folder=path.parent)
+    return (None if deck is None else replace(deck, sources=(path,))), problems
 
 
 class BankChecker(NodeWalker):
@@ -90,13 +127,17 @@ class BankChecker(NodeWalker):
         self.question_texts: dict[str, tuple[str, int]] = {}
         self.topic_names: dict[str, tuple[str, int]] = {}
         self.topic_tags: dict[str, tuple[str, int]] = {}
+        # Where each question checked stands (file, first and past-last line and column), so
+        # that a preview can leave out the questions that have a problem.
+        self.spans: list[Span] = []
+        self.topics_read: tuple[Topic, ...] | None = None
 
     def root(self, node: Node) -> Deck | None:
         keys = self.mapping(node, ROOT, "the file")
         if keys is None:
             return None
         deck = self.optional(keys.get("deck"), self.deck)
-        topics = self.optional(keys.get("topics"), self.topics)
+        topics = self.topics_read = self.optional(keys.get("topics"), self.topics)
         if deck is None or topics is None:
             return None
         name, deck_id, description, tags = deck
@@ -244,7 +285,17 @@ class BankChecker(NodeWalker):
         required = {key.name for key in declared if key.required}
         if qid is None or not complete or not required <= {"id", *texts}:
             return None
-        return Question(qid, kind, texts, tags, retired, node.start_mark.line + 1, media)
+        question = Question(qid, kind, texts, tags, retired, node.start_mark.line + 1, media)
+        start, end = node.start_mark, node.end_mark
+        self.spans.append(
+            (
+                question,
+                self.file,
+                (start.line + 1, start.column + 1),
+                (end.line + 1, end.column + 1),
+            )
+        )
+        return question
 
     def question_kind(self, node: Node) -> str | None:
         """The kind a question declares (``basic`` when it says none), read before its other

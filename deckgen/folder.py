@@ -26,6 +26,7 @@ from deckgen.checker import BankChecker
 from deckgen.errors import DeckgenError, Problem, SourceError, quote, shown_path
 from deckgen.limits import MAX_SOURCE_BYTES, MAX_YAML_NODES
 from deckgen.model import DECK_FILE, Deck, Topic
+from deckgen.partial import without_problems
 from deckgen.source import compose, count_nodes, decode, node_bound, read_regular_file
 from deckgen.walker import Entry, TooManyProblems
 
@@ -40,13 +41,23 @@ def load_folder(folder: Path, *, name: str | None = None) -> Deck:
     """Read, compose and validate the bank in ``folder``; raise :class:`SourceError` with
     every problem of every file, or return the deck. ``name`` is how problems name the
     folder; each file is named by its path inside it."""
+    return _reader(folder, name).read()
+
+
+def check_folder(folder: Path, *, name: str | None = None) -> tuple[Deck | None, list[Problem]]:
+    """Read and check a folder bank as :func:`load_folder` does, but return its problems with
+    the part of the deck that has none (for the preview and watch) instead of raising."""
+    return _reader(folder, name).check()
+
+
+def _reader(folder: Path, name: str | None) -> _Reader:
     shown = shown_path(folder) if name is None else name
     if not (folder / DECK_NAME).exists() and not (folder / DECK_NAME).is_symlink():
         raise DeckgenError(
             f"{shown} is a folder without {DECK_NAME}: a bank in many files keeps its deck "
             f"there and one topic in each other {SUFFIX} file"
         )
-    return _Reader(folder, shown).read()
+    return _Reader(folder, shown)
 
 
 def topic_files(folder: Path) -> list[PurePosixPath]:
@@ -140,6 +151,25 @@ class _Reader:
         self.roots: list[Node] = []
 
     def read(self) -> Deck:
+        deck, topics, files = self.walk()
+        if self.checker.problems or deck is None:
+            raise SourceError(list(self.checker.problems))
+        return replace(deck, topics=topics, sources=files)
+
+    def check(self) -> tuple[Deck | None, list[Problem]]:
+        """The bank's problems (sorted), and the part of the deck that has none."""
+        deck, topics, files = self.walk()
+        problems = sorted(self.checker.problems)
+        if deck is None and topics:  # only deck.yaml is wrong: its topics still show
+            deck = Deck(Path(self.shown).name, 0, None, (), ())
+        if deck is not None:
+            deck = replace(deck, topics=topics, sources=files)
+            if problems:
+                deck = without_problems(deck, self.checker.spans, problems)
+        return deck, problems
+
+    def walk(self) -> tuple[Deck | None, tuple[Topic, ...], tuple[Path, ...]]:
+        """Read and check every file of the bank; the problems stay in the checker."""
         checker = self.checker
         deck: Deck | None = None
         topics: list[Topic] = []
@@ -168,10 +198,8 @@ class _Reader:
                     topics.append(topic)
         except TooManyProblems as stop:
             checker.problems[stop.problem] = None
-        if checker.problems or deck is None:
-            raise SourceError(list(checker.problems))
         files = (self.folder / DECK_NAME, *(self.folder / p for p in order))
-        return replace(deck, topics=tuple(topics), sources=files)
+        return deck, tuple(topics), files
 
     def topic(self, relative: PurePosixPath) -> Topic | None:
         name = file_name(self.shown, relative)

@@ -270,3 +270,29 @@ def test_sources_of_a_bank_file(tmp_path: Path) -> None:
     path = tmp_path / "bank.yaml"
     shutil.copy(DATA / "valid" / "small.yaml", path)
     assert load_deck(path).sources == (path,)
+
+
+class TestPartialCheck:
+    """What the preview and watch show of a folder bank that has problems."""
+
+    def test_valid_questions_of_a_broken_folder_still_show(self) -> None:
+        """Problems come from every file; the questions without one are kept."""
+        from deckgen.checker import check_deck
+
+        folder = DATA / "folders" / "invalid" / "nested-mistakes"
+        deck, problems = check_deck(folder, name="bank")
+        assert deck is not None
+        assert [(t.name, [q.id for q in t.questions]) for t in deck.topics] == [
+            ("Routing", ["first"])
+        ]
+        assert {p.file for p in problems} >= {"bank/basics.yaml", "bank/advanced/routing.yaml"}
+        assert problems == sorted(problems)
+
+    def test_a_broken_deck_file_keeps_the_topics(self) -> None:
+        """When only deck.yaml is wrong, its topics show under a stand-in deck."""
+        from deckgen.checker import check_deck
+
+        deck, problems = check_deck(DATA / "folders" / "invalid" / "deck-mistakes", name="b")
+        assert deck is not None
+        assert (deck.id, [q.id for _, q in deck.questions]) == (0, ["fine"])
+        assert {p.file for p in problems} == {"b/deck.yaml"}
