@@ -41,7 +41,8 @@ def markdown(results: dict[str, Any]) -> str:
         return TARGETS[metric] if bank["questions"] >= TARGET_MIN_QUESTIONS else None
 
     machine, settings = results["machine"], results["settings"]
-    banks = results["banks"]
+    banks = [b for b in results["banks"] if "error" not in b]
+    failed = [b for b in results["banks"] if "error" in b]
     intro = (
         f"Measured {results['when'][:10]} at deckgen {results['deckgen'] or '(unknown)'}: "
         f"{machine['usable_cpus']} CPUs, Python {machine['python']}, load average "
@@ -120,6 +121,12 @@ def markdown(results: dict[str, Any]) -> str:
             f"| `{label}` | {base:.3f} | {_median(startup['runs'][name], 'wall_s'):.3f} "
             f"| {_ratio(startup['ratios'][name], TARGETS[name])} |"
         )
+    for b in failed:
+        last = b["error"].strip().splitlines()[-1] if b["error"].strip() else "failed"
+        lines += [
+            "",
+            f"{SHAPES.get(b['shape'], b['shape'])}, {b['questions']:,} questions: ✗ {last}",
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -27,6 +27,7 @@ import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from measure import CommandFailed, Run, measure
 from report import TARGET_MIN_QUESTIONS, TARGETS, markdown, rewrite_readme
@@ -40,7 +41,7 @@ LARGE = 50_000
 _ANSWER_RE = re.compile(r"^\s*(?:-\s+)?answer:[ \t]*(.*?)\s*$")
 
 
-def pair_ratios(baseline: list[float], ours: list[float]) -> dict[str, object]:
+def pair_ratios(baseline: list[float], ours: list[float]) -> dict[str, Any]:
     """The median of the per-round ratios ours/baseline, with their quartiles and range."""
     ratios = [b / a for a, b in zip(baseline, ours, strict=True)]
     if len(ratios) > 1:
@@ -149,7 +150,7 @@ def bench_bank(
 
 def bank_result(
     shape: str, questions: int, source: Path, runs: dict[str, list[Run]]
-) -> dict[str, object]:
+) -> dict[str, Any]:
     def values(name: str, metric: str) -> list[float]:
         return [getattr(r, metric) for r in runs[name]]
 
@@ -175,7 +176,7 @@ def bank_result(
     }
 
 
-def bench_startup(rounds: int) -> dict[str, object]:
+def bench_startup(rounds: int) -> dict[str, Any]:
     """``deckgen --help`` and ``deckgen validate questions.yaml`` against importing click and
     yaml, alternating, each in a fresh process."""
     env = child_env()
@@ -198,18 +199,23 @@ def bench_startup(rounds: int) -> dict[str, object]:
     }
 
 
-def targets(banks: list[dict[str, object]], startup: dict[str, object]) -> list[dict[str, object]]:
+def targets(banks: list[dict[str, Any]], startup: dict[str, Any]) -> list[dict[str, Any]]:
     """Every ratio that has a target, with whether its median met it."""
     found = []
+    failed = []
     for bank in banks:
-        if bank["questions"] < TARGET_MIN_QUESTIONS:  # type: ignore[operator]
+        if bank["questions"] < TARGET_MIN_QUESTIONS:
             continue
-        for metric, stats in bank["ratios"].items():  # type: ignore[attr-defined]
+        if "error" in bank:
+            name = f"{bank['shape']} {bank['questions']} failed"
+            failed.append({"name": name, "metric": "error", "median": None, "met": False})
+            continue
+        for metric, stats in bank["ratios"].items():
             if metric in TARGETS:
                 found.append((f"{metric} {bank['shape']} {bank['questions']}", metric, stats))
-    for metric, stats in startup["ratios"].items():  # type: ignore[attr-defined]
+    for metric, stats in startup["ratios"].items():
         found.append((metric, metric, stats))
-    return [
+    return failed + [
         {
             "name": name,
             "metric": metric,
@@ -331,9 +337,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         warm_up(work)
-        results_banks = []
-        for shape, source, questions in banks:
-            rounds = args.large_repeat if questions > LARGE else args.repeat
+        startup = bench_startup(args.startup_repeat)
+    except CommandFailed as e:
+        print(f"failed: {e}", file=sys.stderr)
+        return 1
+    results_banks = []
+    for shape, source, questions in banks:
+        rounds = args.large_repeat if questions > LARGE else args.repeat
+        try:
             runs = bench_bank(
                 f"{shape}-{questions}",
                 source,
@@ -341,11 +352,13 @@ def main(argv: list[str] | None = None) -> int:
                 rebuild=questions in rebuild_sizes or bool(args.bank),
                 work=work / "rounds",
             )
-            results_banks.append(bank_result(shape, questions, source, runs))
-        startup = bench_startup(args.startup_repeat)
-    except CommandFailed as e:
-        print(f"failed: {e}", file=sys.stderr)
-        return 1
+        except CommandFailed as e:
+            # One bank deckgen refuses (a limit, say) should not throw away the others.
+            print(f"failed: {e}", file=sys.stderr)
+            error = {"error": str(e)[-2000:]}
+            results_banks.append({"shape": shape, "questions": questions, **error})
+            continue
+        results_banks.append(bank_result(shape, questions, source, runs))
     checked = targets(results_banks, startup)
     results = {
         "format": 1,
@@ -377,7 +390,11 @@ def main(argv: list[str] | None = None) -> int:
     args.results.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(markdown(results))
     print(f"results: {args.results}")
-    missed = [f"{t['name']} {t['median']:.2f} > {t['limit']}" for t in checked if not t["met"]]
+    missed = [
+        t["name"] if t["median"] is None else f"{t['name']} {t['median']:.2f} > {t['limit']}"
+        for t in checked
+        if not t["met"]
+    ]
     if missed:
         print("over target: " + "; ".join(missed), file=sys.stderr)
         return 0 if args.no_fail else 1

@@ -106,7 +106,7 @@ def build(
             pool = None
         lock_path = lock_path or lock_path_for(source)
         output = output or default_output(deck)
-        check_paths(reads={"source": source}, writes={"lock": lock_path, "output": output})
+        check_paths(reads=_source_files(source, deck), writes={"lock": lock_path, "output": output})
         old = read_lock(lock_path)
         heads = note_heads(deck)
         contents = [
@@ -139,7 +139,7 @@ def build(
             lock_tmp = staged.stage(lock_path) if lock_written else None
             package_tmp = staged.stage(output)
             if lock_tmp is not None:
-                text = format_lock(release.lock, source_name=shown_path(source.name))
+                text = format_lock(release.lock, source_name=_lock_subject(source))
                 lock_tmp.write_text(text, encoding="utf-8")
             size = write_package(
                 deck,
@@ -161,10 +161,26 @@ def deck_size(deck: Deck) -> int:
     return sum(len(topic.questions) for topic in deck.topics)
 
 
+def _source_files(source: Path, deck: Deck) -> dict[str, Path]:
+    """The files a build reads, by how a clash with an output names them."""
+    if not source.is_dir():
+        return {"source": source}
+    return {f"source {path.relative_to(source).as_posix()}": path for path in deck.sources}
+
+
+def _lock_subject(source: Path) -> str:
+    """What the lock's first line says it locks."""
+    if source.is_dir():
+        return "this folder's bank"
+    return shown_path(source.name)
+
+
 def _questions_in(source: Path) -> int:
-    """A guess at a source's questions from its size, before it is read: what decides
-    whether workers are forked (a bank of the benchmark's shapes has 1-2 KB a question)."""
+    """A guess at a bank's questions from its size, before it is read: what decides whether
+    workers are forked (a bank of the benchmark's shapes has 1-2 KB a question)."""
     try:
+        if source.is_dir():
+            return sum(path.stat().st_size for path in source.rglob("*.yaml")) // 1_000
         return os.stat(source).st_size // 1_000
     except OSError:
         return 0

@@ -8,11 +8,11 @@ that every value goes through, limits and YAML tags included).
 
 from __future__ import annotations
 
-import functools
 import gc
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -42,7 +42,8 @@ from deckgen.model import (
     slugify,
     tag_problem,
 )
-from deckgen.source import compose_bytes, decode, read_source
+from deckgen.partial import Span, without_problems
+from deckgen.source import compose, compose_bytes, decode, read_source, read_text
 from deckgen.walker import Entry, NodeWalker, TooManyProblems, did_you_mean
 
 _ID_RE = re.compile(QUESTION_ID_PATTERN)
@@ -53,37 +54,55 @@ def validate(root: Node, *, file: str, text: str = "", folder: Path | None = Non
     """Check a composed source against the format; raise :class:`SourceError` with every
     problem found, or return the deck. ``text``, the source, locates problems inside texts;
     media paths are relative to ``folder``, the source's folder."""
-    return _check(root, file=file, text=text, folder=folder)
+    deck, problems = check(root, file=file, text=text, folder=folder)
+    if problems or deck is None:
+        raise SourceError(problems)
+    return deck
 
 
-def _check(root: Node, *, file: str, text: str, folder: Path | None) -> Deck:
-    """The full walk: every problem, located."""
-    checker = _Checker(file, text, folder)
+def check(
+    root: Node, *, file: str, text: str = "", folder: Path | None = None
+) -> tuple[Deck | None, list[Problem]]:
+    """Check a composed source as :func:`validate` does, but return the problems with the
+    part of the deck that has none (see :func:`~deckgen.partial.without_problems`; when
+    only the 'deck' mapping is wrong, a stand-in deck named after the file, id 0) instead
+    of raising."""
+    checker = BankChecker(file, text.splitlines(), folder)
     try:
         deck = checker.root(root)
     except TooManyProblems as stop:
         checker.problems[stop.problem] = None
         deck = None
-    if checker.problems or deck is None:
-        raise SourceError(list(checker.problems))
-    return deck
+    problems = sorted(checker.problems)
+    if problems:
+        if deck is None and checker.topics_read:
+            # Only the 'deck' mapping is wrong: its topics still show, under a stand-in.
+            deck = Deck(Path(file).stem, 0, None, (), checker.topics_read)
+        if deck is not None:
+            deck = without_problems(deck, checker.spans, problems)
+    return deck, problems
 
 
 def load_deck(path: Path, *, name: str | None = None) -> Deck:
-    """Read, compose and validate one source file; ``name`` is how problems name the file."""
+    """Read, compose and validate a bank: one file, or a folder (see :mod:`deckgen.folder`);
+    ``name`` is how problems name the file or folder."""
+    if path.is_dir():
+        from deckgen.folder import load_folder
+
+        return load_folder(path, name=name)
     from deckgen.quickcheck import quick_load
 
     shown = errors.shown_path(path) if name is None else name
     with cyclic_gc_paused():
         data = read_source(path, name=shown)
         deck = quick_load(data, file=shown, folder=path.parent)
-        if deck is not None:
-            return deck
-        # Only a bank with a problem (or something unusual) gets here: it is composed, and
-        # walked by the checker that locates every problem (the text locates those inside
-        # texts).
-        root = compose_bytes(data, name=shown)
-        return _check(root, file=shown, text=decode(data, name=shown), folder=path.parent)
+        if deck is None:
+            # Only a bank with a problem (or something unusual) gets here: it is composed,
+            # and walked by the checker that locates every problem (the text locates those
+            # inside texts).
+            root = compose_bytes(data, name=shown)
+            deck = validate(root, file=shown, text=decode(data, name=shown), folder=path.parent)
+    return replace(deck, sources=(path,))
 
 
 @contextmanager
@@ -101,25 +120,49 @@ def cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-class _Checker(NodeWalker):
+def check_deck(path: Path, *, name: str | None = None) -> tuple[Deck | None, list[Problem]]:
+    """Read and check a bank (a file or a folder), returning its problems (sorted) and the
+    questions that have none, for the preview and watch; ``None`` when nothing could be
+    read."""
+    if path.is_dir():
+        from deckgen.folder import check_folder
+
+        return check_folder(path, name=name)
+    shown = errors.shown_path(path) if name is None else name
+    try:
+        text = read_text(path, name=shown)
+        root = compose(text, name=shown)
+    except SourceError as e:
+        return None, list(e.problems)
+    deck, problems = check(root, file=shown, text=text, folder=path.parent)
+    return (None if deck is None else replace(deck, sources=(path,))), problems
+
+
+class BankChecker(NodeWalker):
     """Walks the node tree against the format, collecting problems as it goes."""
 
-    def __init__(self, file: str, text: str, folder: Path | None) -> None:
+    def __init__(self, file: str, lines: list[str], folder: Path | None) -> None:
         super().__init__(file)
-        self.source_text = text
-        self.folder = folder  # where media paths start, and which they may not leave
+        self.lines = lines
+        self.folder = folder  # where media paths start: the folder of the file walked
+        self.root_folder = folder  # which media may not leave: the bank's folder
         self.allow_remote_media = False
-        self.question_ids: dict[str, int] = {}
-        self.question_texts: dict[str, int] = {}
-        self.topic_names: dict[str, int] = {}
-        self.topic_tags: dict[str, int] = {}
+        # Unique across the bank, whose topics may lie in several files: (file, line).
+        self.question_ids: dict[str, tuple[str, int]] = {}
+        self.question_texts: dict[str, tuple[str, int]] = {}
+        self.topic_names: dict[str, tuple[str, int]] = {}
+        self.topic_tags: dict[str, tuple[str, int]] = {}
+        # Where each question checked stands (file, first and past-last line and column), so
+        # that a preview can leave out the questions that have a problem.
+        self.spans: list[Span] = []
+        self.topics_read: tuple[Topic, ...] | None = None
 
     def root(self, node: Node) -> Deck | None:
         keys = self.mapping(node, ROOT, "the file")
         if keys is None:
             return None
         deck = self.optional(keys.get("deck"), self.deck)
-        topics = self.optional(keys.get("topics"), self.topics)
+        topics = self.topics_read = self.optional(keys.get("topics"), self.topics)
         if deck is None or topics is None:
             return None
         name, deck_id, description, tags = deck
@@ -170,19 +213,19 @@ class _Checker(NodeWalker):
     def topics(self, entry: Entry) -> tuple[Topic, ...] | None:
         return self.non_empty_list(entry.node, "'topics'", "topic", "a deck", self.topic)
 
-    def topic(self, node: Node) -> Topic | None:
-        keys = self.mapping(node, TOPIC, "topic")
+    def topic(self, node: Node, what: str = "topic") -> Topic | None:
+        keys = self.mapping(node, TOPIC, what)
         if keys is None:
             return None
         name = self.optional(keys.get("name"), lambda e: self.text(e, "topic name"))
         tag = self.optional(keys.get("tag"), self.tag)
         if name is not None:
             site = keys["name"].site
-            line = self.earlier_line(self.topic_names, name.casefold(), site)
+            line = self.earlier_place(self.topic_names, name.casefold(), site)
             if line is not None:
                 self.report(
                     site,
-                    f"duplicate topic {quote(name)} (first on line {line})",
+                    f"duplicate topic {quote(name)} (first on {line})",
                     errors.DUPLICATE_TOPIC,
                 )
             elif "tag" not in keys:
@@ -195,11 +238,11 @@ class _Checker(NodeWalker):
                     )
         if tag is not None:
             where = (keys["tag"] if "tag" in keys else keys["name"]).site
-            line = self.earlier_line(self.topic_tags, tag.casefold(), where)
+            line = self.earlier_place(self.topic_tags, tag.casefold(), where)
             if line is not None:
                 self.report(
                     where,
-                    f"topic tag {quote(tag)} is already used by the topic on line {line}",
+                    f"topic tag {quote(tag)} is already used by the topic on {line}",
                     errors.DUPLICATE_TOPIC_TAG,
                 )
         questions = self.optional(keys.get("questions"), self.questions)
@@ -255,11 +298,11 @@ class _Checker(NodeWalker):
         if front in texts:
             site = keys[front].site
             normalised = self.once(keys[front], "same", lambda: normalise_question(texts[front]))
-            line = self.earlier_line(self.question_texts, normalised, site)
+            line = self.earlier_place(self.question_texts, normalised, site)
             if line is not None:
                 self.report(
                     site,
-                    f"duplicate question: also asked on line {line}",
+                    f"duplicate question: also asked on {line}",
                     errors.DUPLICATE_QUESTION,
                 )
         tags = self.optional(keys.get("tags"), self.tags) or ()
@@ -267,7 +310,17 @@ class _Checker(NodeWalker):
         required = {key.name for key in declared if key.required}
         if qid is None or not complete or not required <= {"id", *texts}:
             return None
-        return Question(qid, kind, texts, tags, retired, node.start_mark.line + 1, media)
+        question = Question(qid, kind, texts, tags, retired, node.start_mark.line + 1, media)
+        start, end = node.start_mark, node.end_mark
+        self.spans.append(
+            (
+                question,
+                self.file,
+                (start.line + 1, start.column + 1),
+                (end.line + 1, end.column + 1),
+            )
+        )
+        return question
 
     def question_kind(self, node: Node) -> str | None:
         """The kind a question declares (``basic`` when it says none), read before its other
@@ -336,7 +389,8 @@ class _Checker(NodeWalker):
                 self.report_at(node, value, ref.offset, problem, errors.MEDIA)
                 continue
             try:
-                found[ref.url] = resolve_media(ref.url, folder=self.folder, root=self.folder)
+                root = self.root_folder or self.folder
+                found[ref.url] = resolve_media(ref.url, folder=self.folder, root=root)
             except MediaProblem as e:
                 self.report_at(node, value, ref.offset, str(e), errors.MEDIA)
         return found
@@ -352,11 +406,6 @@ class _Checker(NodeWalker):
         elif isinstance(node, ScalarNode) and "\n" not in value[:offset]:
             column += offset + (1 if node.style in ("'", '"') else 0)
         self.add(Problem(self.file, line, column, message, code))
-
-    @functools.cached_property
-    def lines(self) -> list[str]:
-        """The source's lines, split only when a problem inside a text needs them."""
-        return self.source_text.splitlines()
 
     def indent_of(self, line: int) -> int:
         """The indentation of a 1-based source line (0 when the text is not known)."""
@@ -376,10 +425,10 @@ class _Checker(NodeWalker):
         qid = self.text(entry, "question id")
         if qid is None or not self.once(entry, "id", lambda: self.slug_id(entry.node, qid)):
             return None
-        if (line := self.earlier_line(self.question_ids, qid, entry.site)) is not None:
+        if (line := self.earlier_place(self.question_ids, qid, entry.site)) is not None:
             self.report(
                 entry.site,
-                f"duplicate question id {quote(qid)} (first on line {line})",
+                f"duplicate question id {quote(qid)} (first on {line})",
                 errors.DUPLICATE_ID,
             )
         return qid

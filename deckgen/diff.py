@@ -1,7 +1,7 @@
 """Release notes: what changed between two releases of a deck, as Markdown.
 
-Either side is an .apkg (a published release) or a source file (rendered as a build would).
-Notes are matched by GUID, as Anki matches them on import.
+Either side is an .apkg (a published release) or a source, a file or a folder bank (rendered
+as a build would). Notes are matched by GUID, as Anki matches them on import.
 """
 
 from __future__ import annotations
@@ -25,9 +25,15 @@ from deckgen.notetypes import KINDS, KINDS_BY_ID
 from deckgen.package import note_type
 from deckgen.source import open_regular_file
 
-_TAG_RE = re.compile(r"<[^>]+>")
-_CODE_RE = re.compile(r"<code>(.*?)</code>", re.DOTALL)
-_MAX_TITLE_SOURCE = 2000
+# A tag never holds "<": each match stops at the next one, so a hostile field of "<<<..."
+# costs linear time, as every step of a title does (code spans and clozes are split apart
+# with str methods for the same reason).
+_TAG_RE = re.compile(r"<[^<>]*>")
+_CLOZE_OPEN_RE = re.compile(r"\{\{c\d+::")
+# What a title is made from: a huge field (from a hostile package) is cut first; the title
+# is then cut to one readable line.
+_MAX_TITLE_SOURCE = 20_000
+_MAX_TITLE_CHARS = 100
 
 
 @dataclass(frozen=True)
@@ -41,19 +47,76 @@ class NoteView:
 
     @property
     def title(self) -> str:
-        """The question as one line of Markdown: code spans kept, other HTML shown as text."""
-        # A title is one line of the notes: a huge field (from a hostile package) is cut
-        # first, so that the regular expressions below stay cheap.
+        """The question as one short line of Markdown: code spans kept, clozes shown as their
+        answers, code blocks left out (or, when the question is only code, its cloze line)."""
         first = next(iter(self.fields.values()), "")
-        parts = _CODE_RE.split(first[:_MAX_TITLE_SOURCE])
-        # re.split puts the captured code-span contents at the odd indices.
-        text = "".join(
-            f"`{html.unescape(part)}`"
-            if i % 2
-            else html.escape(html.unescape(_TAG_RE.sub("", part)), quote=False)
-            for i, part in enumerate(parts)
-        )
-        return " ".join(text.split())
+        prose, code = _split_code_blocks(first[:_MAX_TITLE_SOURCE])
+        pieces = _uncloze(prose).split("<code>")
+        text = _plain(pieces[0])
+        for piece in pieces[1:]:
+            span, closed, rest = piece.partition("</code>")
+            text += f"`{html.unescape(span)}`{_plain(rest)}" if closed else _plain(piece)
+        if not text.strip() and code:
+            text = f"`{_code_line(code)}`"
+        return _shorten(" ".join(text.split())).removesuffix(":")
+
+
+def _plain(field_html: str) -> str:
+    """HTML outside code spans as Markdown text: tags dropped, the rest shown as written."""
+    return html.escape(html.unescape(_TAG_RE.sub("", field_html)), quote=False)
+
+
+def _split_code_blocks(field_html: str) -> tuple[str, str]:
+    """The field without its code blocks (``<pre>``), and the first block's plain text."""
+    prose: list[str] = []
+    first_block = ""
+    position = 0
+    while (start := field_html.find("<pre", position)) != -1:
+        prose.append(field_html[position:start])
+        end = field_html.find("</pre>", start)
+        end = len(field_html) if end == -1 else end + len("</pre>")
+        if not first_block:
+            first_block = html.unescape(_TAG_RE.sub("", field_html[start:end]))
+        position = end
+    prose.append(field_html[position:])
+    return " ".join(prose), first_block
+
+
+def _uncloze(text: str) -> str:
+    """``{{c1::answer::hint}}`` -> ``answer``, as the card shows it once answered."""
+    pieces = _CLOZE_OPEN_RE.split(text)
+    result = pieces[0]
+    for piece in pieces[1:]:
+        inside, closed, rest = piece.partition("}}")
+        # As Anki reads a cloze, its answer ends at the first "::" (a hint follows).
+        result += inside.partition("::")[0] + rest if closed else piece
+    return result
+
+
+def _code_line(code: str) -> str:
+    """The line of a code block that holds its first cloze, else its first line."""
+    lines = [line.strip() for line in code.splitlines() if line.strip()]
+    marked = [line for line in lines if _CLOZE_OPEN_RE.search(line)]
+    return _uncloze((marked or lines or [""])[0])
+
+
+def _shorten(title: str) -> str:
+    """``title`` cut to _MAX_TITLE_CHARS at a space outside code spans, with an ellipsis."""
+    if len(title) <= _MAX_TITLE_CHARS:
+        return title
+    limit = _MAX_TITLE_CHARS - 2
+    in_code = False
+    cut = -1
+    for i, char in enumerate(title[: limit + 1]):
+        if char == "`":
+            in_code = not in_code
+        elif char == " " and not in_code:
+            cut = i
+    if cut > 0:
+        return title[:cut].rstrip(",.;:") + " …"
+    # No space outside code before the limit: one long code span, cut inside it.
+    head = title[: limit - 1]
+    return head + ("…`" if head.count("`") % 2 else "…")
 
 
 @dataclass(frozen=True)
@@ -66,12 +129,13 @@ class Snapshot:
 
 
 def load_snapshot(path: Path) -> Snapshot:
-    """Read an .apkg, or render a source file, into a snapshot."""
+    """Read an .apkg, or render a source (a file or a folder bank), into a snapshot."""
     name = shown_path(path)
-    with open_regular_file(path, name=name) as file:
-        if file.read(4) in ZIP_MAGIC:
-            file.seek(0)
-            return _package_snapshot(file, name)
+    if not path.is_dir():
+        with open_regular_file(path, name=name) as file:
+            if file.read(4) in ZIP_MAGIC:
+                file.seek(0)
+                return _package_snapshot(file, name)
     if path.suffix.lower() in (".apkg", ".colpkg"):
         raise DeckgenError(f"{name} is not an Anki package: it is not a zip archive")
     deck = load_deck(path, name=name)

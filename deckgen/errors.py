@@ -34,6 +34,9 @@ WRONG_TYPE = Code("DG104", "wrong-type", "A value of the wrong type.")
 BLANK = Code("DG105", "blank", "A required text is empty or blank.")
 EMPTY_LIST = Code("DG106", "empty-list", "A deck without topics, or a topic without questions.")
 KIND = Code("DG107", "kind", "A question kind deckgen does not have.")
+TOPIC_FILE = Code(
+    "DG108", "topic-file", "A folder bank's topic file that deck.yaml lists wrongly, or not at all."
+)
 DUPLICATE_ID = Code("DG201", "duplicate-id", "Two questions have the same id.")
 DUPLICATE_QUESTION = Code("DG202", "duplicate-question", "The same question is asked twice.")
 DUPLICATE_TOPIC = Code("DG203", "duplicate-topic", "Two topics have the same name.")
@@ -67,6 +70,7 @@ CODES = (
     BLANK,
     EMPTY_LIST,
     KIND,
+    TOPIC_FILE,
     DUPLICATE_ID,
     DUPLICATE_QUESTION,
     DUPLICATE_TOPIC,

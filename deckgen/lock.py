@@ -184,7 +184,10 @@ def _unchanged(previous: LockedNote, note: NoteContent) -> bool:
 
 
 def lock_path_for(source: Path) -> Path:
-    """Where the lock of ``source`` lives by default: beside it, ending in ``.lock``."""
+    """Where the lock of ``source`` lives by default: beside it, ending in ``.lock``; for a
+    folder bank, ``deck.lock`` inside the folder."""
+    if source.is_dir():
+        return source / "deck.lock"
     return source.with_suffix(".lock")
 
 

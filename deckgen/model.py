@@ -1,8 +1,9 @@
 """The source format: the frozen types a bank becomes, and the declaration of its keys.
 
 The format is declared once, as :data:`ROOT`, :data:`DECK`, :data:`TOPIC` and
-:data:`QUESTION`. :mod:`deckgen.checker` walks YAML nodes against these declarations and
-:mod:`deckgen.schema` turns them into a JSON Schema, so the two cannot drift apart.
+:data:`QUESTION`, with :data:`DECK_FILE` for the deck.yaml of a bank in many files.
+:mod:`deckgen.checker` walks YAML nodes against these declarations and :mod:`deckgen.schema`
+turns them into a JSON Schema, so the two cannot drift apart.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from pathlib import Path
 
 from deckgen.errors import quote
 from deckgen.media import MediaFile
@@ -67,6 +69,8 @@ class Deck:
     description: str | None
     tags: tuple[str, ...]
     topics: tuple[Topic, ...]
+    # The files the bank was read from: one, or a folder bank's deck.yaml and topic files.
+    sources: tuple[Path, ...] = field(default=(), compare=False)
 
     @property
     def questions(self) -> Iterator[tuple[Topic, Question]]:
@@ -105,6 +109,7 @@ class Kind(Enum):
     BOOLEAN = "boolean"
     TAGS = "list of tags"
     TOPICS = "list of topics"
+    FILES = "list of topic files"
     QUESTIONS = "list of questions"
     DECK = "mapping"
 
@@ -131,6 +136,19 @@ TYPE_IN_MAX = 80  # characters of a typed answer
 ROOT = (
     Key("deck", Kind.DECK, True, "The deck: its name, id, description and tags."),
     Key("topics", Kind.TOPICS, True, "The topics, each with its questions."),
+)
+# deck.yaml, the deck of a bank in many files: a folder (see deckgen.folder).
+DECK_FILE = (
+    ROOT[0],
+    Key(
+        "topics",
+        Kind.FILES,
+        False,
+        "The topic files in order, as paths relative to this folder, each .yaml file of the"
+        " bank once; when absent, every other .yaml file of the folder and its subfolders, in"
+        " the order of their paths.",
+        pattern=r"^(?!deck\.yaml$)(?!/)(?!.*//)(?!.*(^|/)\.)[^\\]*\.yaml$",
+    ),
 )
 DECK = (
     Key("name", Kind.TEXT, True, "Deck name in Anki; '::' separates subdecks."),

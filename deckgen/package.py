@@ -31,7 +31,7 @@ from deckgen.render import Renderer, highlight_css
 
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 _CHUNK = 1 << 20
-_ZIP64_FROM = 1 << 31
+_ZIP64_FROM = 1 << 30  # bytes: deflate may grow data a little, so well below 2 GiB
 # A new card's columns after its due: ivl, factor, reps, lapses, left, odue, odid, flags, data.
 _NEW_CARD_TAIL = (0, 0, 0, 0, 0, 0, 0, 0, "")
 _SQLITE_VERSION_OFFSET = 96
@@ -205,10 +205,10 @@ def _zip(path: Path, entries: Mapping[str, bytes | Path]) -> None:
             setattr(info, "compress_level" if sys.version_info >= (3, 13) else "_compresslevel", 1)
             info.create_system = 3  # Unix, whatever the building machine is
             info.external_attr = 0o644 << 16
+            # A streamed entry's size is unknown until it is written: past 2 GiB it needs
+            # zip64 fields, which are declared up front (small packages keep the plain form).
             size = data.stat().st_size if isinstance(data, Path) else len(data)
-            # Past 2 GiB (a collection of a million notes) the entry needs zip64's sizes,
-            # which must be chosen before it is written; smaller ones keep the plain format.
-            with archive.open(info, "w", force_zip64=size >= _ZIP64_FROM) as entry:
+            with archive.open(info, "w", force_zip64=size > _ZIP64_FROM) as entry:
                 if isinstance(data, Path):
                     with data.open("rb") as source:
                         shutil.copyfileobj(source, entry, _CHUNK)

@@ -27,7 +27,7 @@ from yaml.events import (
 )
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from deckgen.checker import _ID_RE, _Checker
+from deckgen.checker import _ID_RE, BankChecker
 from deckgen.errors import Code, Problem
 from deckgen.limits import (
     _FIRST_LINE_CANDIDATE_RE,
@@ -73,7 +73,7 @@ class _Plan:
         self.front = keys[2].name  # question, front or text: what duplicates are judged by
 
 
-# The (kind, key) pairs whose text has a rule of its own in _Checker.rules.
+# The (kind, key) pairs whose text has a rule of its own in BankChecker.rules.
 _RULED = {("type-in", "answer"), ("cloze", "text")}
 _PLANS = {kind: _Plan(kind, keys) for kind, keys in QUESTIONS.items()}
 _KEYS = {(kind, key.name): key for kind, keys in QUESTIONS.items() for key in keys}
@@ -105,7 +105,7 @@ def quick_load(data: bytes, *, file: str, folder: Path | None) -> Deck | None:
     return deck
 
 
-class _StreamChecker(_Checker):
+class _StreamChecker(BankChecker):
     """The full checker's rules over the event stream, with no patience for problems: every
     problem, and anything unusual (a YAML tag, an anchor or alias, keys out of their usual
     order), gives up. The deck's mapping and tag lists are composed into nodes of their own
@@ -118,7 +118,7 @@ class _StreamChecker(_Checker):
         events: Callable[[], YamlEvent],
         resolve: Callable[[type[Node], str, tuple[bool, bool]], str],
     ) -> None:
-        super().__init__(file, "", folder)
+        super().__init__(file, [], folder)
         self.events = events
         self.resolve = resolve  # the loader's: the tags composing would give
         self.key_tags: dict[tuple[str, tuple[bool, bool]], str] = {}
@@ -149,7 +149,7 @@ class _StreamChecker(_Checker):
                 node = self.subtree(self.events())
                 deck = self.deck(Entry(node, node))
             elif name == "topics" and deck is not None and topics is None:
-                topics = self.sequence_of(self.topic)
+                topics = self.sequence_of(self.stream_topic)
             else:
                 raise _Unusual
         self.expect(DocumentEndEvent)
@@ -158,7 +158,7 @@ class _StreamChecker(_Checker):
             raise _Unusual
         return Deck(*deck, topics)
 
-    def topic(self, start: YamlEvent) -> Topic:
+    def stream_topic(self, start: YamlEvent) -> Topic:
         self.collection(start, MappingStartEvent)
         name_node = tag_node = None
         questions = None
@@ -169,7 +169,7 @@ class _StreamChecker(_Checker):
                 raise _Unusual
             seen.add(key)
             if key == "questions":
-                questions = self.sequence_of(self.question)
+                questions = self.sequence_of(self.stream_question)
             elif key in ("name", "tag"):
                 node = self.subtree(self.events())
                 name_node, tag_node = (node, tag_node) if key == "name" else (name_node, node)
@@ -181,14 +181,14 @@ class _StreamChecker(_Checker):
         tag = None if tag_node is None else self.tag(Entry(tag_node, tag_node))
         if name is None or name.casefold() in self.topic_names:
             raise _Unusual
-        self.topic_names[name.casefold()] = 0
+        self.topic_names[name.casefold()] = (self.file, 0)
         tag = tag if tag_node is not None else slugify(name)
         if not tag or tag.casefold() in self.topic_tags:
             raise _Unusual
-        self.topic_tags[tag.casefold()] = 0
+        self.topic_tags[tag.casefold()] = (self.file, 0)
         return Topic(name, tag, questions)
 
-    def question(self, start: YamlEvent) -> Question:
+    def stream_question(self, start: YamlEvent) -> Question:
         self.collection(start, MappingStartEvent)
         values: dict[str, Any] = {}  # scalar events, and the node of a list of tags
         while (event := self.events()).__class__ is not MappingEndEvent:
@@ -211,7 +211,7 @@ class _StreamChecker(_Checker):
         qid = self.plain(values["id"])
         if len(qid) > MAX_TEXT_CHARS or not _ID_MATCH(qid) or qid in self.question_ids:
             raise _Unusual
-        self.question_ids[qid] = 0
+        self.question_ids[qid] = (self.file, 0)
         chars = len(qid)
         texts: dict[str, str] = {}
         media: dict[str, MediaFile] = {}
@@ -251,7 +251,7 @@ class _StreamChecker(_Checker):
             same = _normalise(front)
             if same in self.question_texts:
                 raise _Unusual
-            self.question_texts[same] = 0
+            self.question_texts[same] = (self.file, 0)
         tags_node = values.get("tags")
         tags = () if tags_node is None else self.tags(Entry(tags_node, tags_node)) or ()
         retired_event = values.get("retired")

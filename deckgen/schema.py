@@ -10,6 +10,7 @@ from typing import Any
 
 from deckgen.model import (
     DECK,
+    DECK_FILE,
     MAX_DECK_ID,
     MIN_DECK_ID,
     QUESTIONS,
@@ -21,29 +22,58 @@ from deckgen.model import (
 )
 
 SCHEMA_FILE = "deckgen.schema.json"
+# The schema of each kind of file, by the name `deckgen schema --for` takes: a bank in one
+# file; a folder bank's deck.yaml; one of its topic files.
+SCHEMA_FILES = {
+    "bank": SCHEMA_FILE,
+    "deck": "deckgen-deck.schema.json",
+    "topic": "deckgen-topic.schema.json",
+}
 _NON_BLANK = r"\S"
+_ABOUT = {
+    "bank": (
+        "deckgen question bank",
+        "A question bank that `deckgen build` turns into an Anki deck.",
+    ),
+    "deck": (
+        "deckgen deck.yaml",
+        "The deck of a bank in many files: deck.yaml in a folder whose other .yaml files "
+        "each hold one topic.",
+    ),
+    "topic": (
+        "deckgen topic file",
+        "One topic of a bank in many files: a .yaml file beside deck.yaml, or below it.",
+    ),
+}
 
 
-def json_schema() -> dict[str, Any]:
-    """The schema as a JSON-ready dict (draft 2020-12)."""
+def json_schema(kind: str = "bank") -> dict[str, Any]:
+    """The schema (draft 2020-12) of one kind of file, a key of :data:`SCHEMA_FILES`, as a
+    JSON-ready dict."""
+    title, description = _ABOUT[kind]
+    root = {"bank": ROOT, "deck": DECK_FILE, "topic": TOPIC}[kind]
+    defs: dict[str, Any] = {"deck": _object(DECK)} if kind != "topic" else {}
+    if kind == "bank":
+        defs["topic"] = _object(TOPIC)
+    if kind != "deck":
+        defs |= _question_defs()
+    defs["tags"] = {"type": "array", "items": {"type": "string", "pattern": TAG_PATTERN}}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "deckgen question bank",
-        "description": "A question bank that `deckgen build` turns into an Anki deck.",
-        **_object(ROOT),
-        "$defs": {
-            "deck": _object(DECK),
-            "topic": _object(TOPIC),
-            "question": {
-                "description": "A question; its kind (basic when absent) decides its keys.",
-                "oneOf": [{"$ref": f"#/$defs/{kind}-question"} for kind in QUESTIONS],
-            },
-            **{f"{kind}-question": _question(kind, keys) for kind, keys in QUESTIONS.items()},
-            "tags": {
-                "type": "array",
-                "items": {"type": "string", "pattern": TAG_PATTERN},
-            },
+        "title": title,
+        "description": description,
+        **_object(root),
+        "$defs": defs,
+    }
+
+
+def _question_defs() -> dict[str, Any]:
+    return {
+        "question": {
+            "description": "A question; its kind (basic when absent) decides its keys.",
+            "oneOf": [{"$ref": f"#/$defs/{kind}-question"} for kind in QUESTIONS],
         },
+        **{f"{kind}-question": _question(kind, keys) for kind, keys in QUESTIONS.items()},
     }
 
 
@@ -81,6 +111,9 @@ def _property(key: Key) -> dict[str, Any]:
         schema["$ref"] = "#/$defs/tags"
     elif key.kind is Kind.DECK:
         schema["$ref"] = "#/$defs/deck"
+    elif key.kind is Kind.FILES:
+        path = {"type": "string", "pattern": key.pattern}
+        schema |= {"type": "array", "minItems": 1, "uniqueItems": True, "items": path}
     else:
         item = "topic" if key.kind is Kind.TOPICS else "question"
         schema |= {"type": "array", "minItems": 1, "items": {"$ref": f"#/$defs/{item}"}}

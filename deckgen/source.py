@@ -127,7 +127,8 @@ def read_source(path: Path, *, name: str) -> bytes:
 
 
 def decode(data: bytes, *, name: str) -> str:
-    """A source's bytes as text (a UTF-8 BOM is dropped); bad bytes are a located problem."""
+    """The text of a source file's bytes (a BOM is dropped); bytes that are not UTF-8 are a
+    located problem."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -139,8 +140,12 @@ def decode(data: bytes, *, name: str) -> str:
         raise SourceError([Problem(name, line, len(prefix) + 1, message, ENCODING)]) from e
 
 
-def compose(text: str, *, name: str) -> yaml.Node:
-    """Compose YAML text into one node tree, or raise the syntax problem at its location."""
+BANK_FILE = "a mapping with 'deck' and 'topics'"
+
+
+def compose(text: str, *, name: str, expected: str = BANK_FILE) -> yaml.Node:
+    """Compose YAML text into one node tree, or raise the syntax problem at its location;
+    ``expected`` says what an empty file should have held."""
     try:
         _check_node_count(text, name=name)
         node = yaml.compose(text, Loader=_Loader)
@@ -157,7 +162,7 @@ def compose(text: str, *, name: str) -> yaml.Node:
     except yaml.YAMLError as e:
         raise SourceError([Problem(name, 1, 1, f"YAML error: {e}", YAML_SYNTAX)]) from e
     if node is None or (node.tag == "tag:yaml.org,2002:null" and node.value == ""):
-        message = "the file is empty: expected a mapping with 'deck' and 'topics'"
+        message = f"the file is empty: expected {expected}"
         raise SourceError([Problem(name, 1, 1, message, EMPTY_FILE)])
     return node
 
@@ -201,31 +206,42 @@ def node_limit() -> int:
     return MAX_YAML_NODES
 
 
-def _check_node_count(text: str, *, name: str) -> None:
-    """Refuse a source with more than :data:`MAX_YAML_NODES` nodes before composing it.
+def node_bound(text: str) -> int:
+    """An upper bound on the YAML nodes ``text`` holds, from its punctuation alone."""
+    return 1 + sum(weight * text.count(c) for c, weight in _NODE_WEIGHTS)
 
-    Composing costs a few hundred bytes per node. Counting parser events is cheaper but not
-    free, so it is done only when a bound from the text's punctuation allows too many.
-    """
-    if 1 + sum(weight * text.count(c) for c, weight in _NODE_WEIGHTS) <= MAX_YAML_NODES:
-        return
+
+def count_nodes(text: str, *, name: str, limit: int, message: str) -> int:
+    """The YAML nodes of ``text``'s first document (aliases not counted), counted from parser
+    events; past ``limit``, raise ``message`` as a problem where the limit is passed."""
     nodes = 0
     documents = 0
     for event in yaml.parse(text, Loader=_Loader):
         if isinstance(event, yaml.DocumentStartEvent):
             documents += 1
             if documents > 1:
-                return  # composing stops at the second document and reports it
+                break  # composing stops at the second document and reports it
         elif isinstance(event, yaml.NodeEvent) and not isinstance(event, yaml.AliasEvent):
             nodes += 1
-            if nodes > MAX_YAML_NODES:
+            if nodes > limit:
                 line, column = _event_position(event)
-                message = (
-                    f"the file has more than the limit of {MAX_YAML_NODES:,} YAML values "
-                    "(texts, lists and mappings)"
-                )
-                problem = Problem(name, line, column, message, YAML_NODES)
-                raise SourceError([problem])
+                raise SourceError([Problem(name, line, column, message, YAML_NODES)])
+    return nodes
+
+
+def _check_node_count(text: str, *, name: str) -> None:
+    """Refuse a source with more than :data:`MAX_YAML_NODES` nodes before composing it.
+
+    Composing costs a few hundred bytes per node. Counting parser events is cheaper but not
+    free, so it is done only when a bound from the text's punctuation allows too many.
+    """
+    if node_bound(text) <= MAX_YAML_NODES:
+        return
+    message = (
+        f"the file has more than the limit of {MAX_YAML_NODES:,} YAML values "
+        "(texts, lists and mappings)"
+    )
+    count_nodes(text, name=name, limit=MAX_YAML_NODES, message=message)
 
 
 def _event_position(event: yaml.Event) -> tuple[int, int]:

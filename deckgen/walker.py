@@ -268,6 +268,15 @@ class NodeWalker:
         seen[key] = site.start_mark.line + 1
         return None
 
+    def earlier_place(self, seen: dict[str, tuple[str, int]], key: str, site: Node) -> str | None:
+        """Like :meth:`earlier_line` for keys that must be unique across the files of a bank:
+        for a later use, where the first is: ``line 7`` in this file, else ``FILE:7``."""
+        if key in seen:
+            file, line = seen[key]
+            return f"line {line}" if file == self.file else f"{file}:{line}"
+        seen[key] = (self.file, site.start_mark.line + 1)
+        return None
+
     @staticmethod
     def optional(entry: Entry | None, check: Callable[[Entry], _T | None]) -> _T | None:
         return None if entry is None else check(entry)

@@ -69,6 +69,58 @@ def dump_dom(page: Path, *, width: int = 1200, height: int = 900) -> str:
     return result.stdout
 
 
+_RESULT_RE = re.compile(r'data-result="([^"]*)"')
+# Chromium logs what a page writes to its console, uncaught errors included, as lines like
+# `[...:INFO:CONSOLE(12)] "Uncaught TypeError: ...", source: file:///... (12)`.
+_CONSOLE_RE = re.compile(r"^.*(?::CONSOLE[:(]|Uncaught ).*$", re.M)
+
+
+def console_messages(stderr: str) -> list[str]:
+    """The console lines (messages, warnings, uncaught errors) in Chromium's log."""
+    return _CONSOLE_RE.findall(stderr)
+
+
+def load_page(
+    url: str, *, width: int = 1400, height: int = 1000, budget: int = 10_000
+) -> tuple[str, list[str]]:
+    """The DOM of the page at ``url`` after its scripts ran, and what it wrote to the
+    console."""
+    result = run_chromium(
+        [
+            f"--window-size={width},{height}",
+            f"--virtual-time-budget={budget}",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--dump-dom",
+            url,
+        ],
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout, console_messages(result.stderr)
+
+
+def screenshot_url(url: str, out: Path, *, width: int, height: int) -> Path:
+    """A PNG of the page at ``url`` at the given window size."""
+    result = run_chromium(
+        [
+            f"--window-size={width},{height}",
+            "--virtual-time-budget=5000",
+            f"--screenshot={out}",
+            url,
+        ]
+    )
+    assert out.exists(), result.stderr
+    return out
+
+
+def page_result(dom: str) -> Any:
+    """The JSON a test's script left in the ``data-result`` attribute of the page's body."""
+    match = _RESULT_RE.search(dom)
+    assert match is not None, "the page's test script did not finish"
+    return json.loads(html.unescape(match.group(1)))
+
+
 def screenshot(page: Path, out: Path, *, width: int, height: int) -> Path:
     """A PNG of ``page`` at the given window size."""
     result = run_chromium(
@@ -94,7 +146,6 @@ def card_document(card_html: str, *, night: bool) -> str:
     )
 
 
-_RESULT_RE = re.compile(r'data-result="([^"]*)"')
 FRAME_HEIGHT = 900  # the most of one card a screenshot shows
 
 

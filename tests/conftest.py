@@ -87,3 +87,19 @@ def import_package(collection: Collection) -> ImportPackage:
         return collection.import_anki_package(request).log
 
     return do_import
+
+
+def package_notes(apkg: Path) -> dict[str, tuple[str, str, int]]:
+    """GUID -> fields, tags and mod of every note in a package."""
+    import sqlite3
+    import zipfile
+
+    db_path = apkg.with_suffix(".anki2")
+    with zipfile.ZipFile(apkg) as archive:
+        db_path.write_bytes(archive.read("collection.anki2"))
+    db = sqlite3.connect(db_path)
+    try:
+        rows = db.execute("select guid, flds, tags, mod from notes").fetchall()
+    finally:
+        db.close()
+    return {guid: (flds, tags, mod) for guid, flds, tags, mod in rows}

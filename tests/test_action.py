@@ -192,6 +192,28 @@ class TestBuild:
         sums = (repo / "out/SHA256SUMS").read_text().splitlines()
         assert [line.split("  ")[1] for line in sums] == [p.split("/")[1] for p in packages]
 
+    def test_folder_banks(self, run: RunAction, repo: Path) -> None:
+        """A source may be a folder bank: it is validated, built with its deck.lock, and
+        the same deck split into a folder builds the same package as its file."""
+        subprocess.run(
+            [BIN / "deckgen", "split", "questions.yaml", "decks/fastapi"], cwd=repo, check=True
+        )
+        git(repo, "add", ".")
+        git(repo, "commit", "-q", "-m", "the bank in many files")
+        result = run(sources="decks/*/", output_dir="folder/", upload="false")
+        assert result.outputs["packages"] == "folder/fastapi-interview-questions.apkg"
+        run(sources="questions.yaml", output_dir="file/", upload="false")
+        package = "fastapi-interview-questions.apkg"
+        assert digest(repo / "folder" / package) == digest(repo / "file" / package)
+
+    def test_folder_bank_problems_become_annotations(self, run: RunAction, repo: Path) -> None:
+        """A problem in a topic file of a folder bank is an annotation on that file's line."""
+        shutil.copytree(ROOT / "tests/data/folders/invalid/nested-mistakes", repo / "bank")
+        with pytest.raises(StepFailed) as failed:
+            run(sources="bank")
+        assert failed.value.step == "validate"
+        assert "::error file=bank/basics.yaml,line=3,col=9," in failed.value.stdout
+
     def test_invalid_bank_becomes_annotations(self, run: RunAction, repo: Path) -> None:
         """A problem in the bank stops the run at validate, as an annotation on its line."""
         shutil.copy(INVALID / "duplicate-key.yaml", repo / "questions.yaml")

@@ -106,3 +106,19 @@ def test_code_bank_shape() -> None:
     assert {"python", "javascript", "sql", "bash", "rust"} <= set(fenced)
     assert any("|" in a and "---" in a for a in answers)  # tables
     assert any(not a.isascii() for a in answers)
+
+
+def test_a_refused_bank_is_reported_not_fatal(tmp_path: Path) -> None:
+    """A bank deckgen refuses is recorded with its error; the run still writes its results."""
+    bank = tmp_path / "refused.yaml"
+    bank.write_text(
+        "deck: {name: R, id: 1900000002}\n"
+        "topics:\n  - name: T\n    questions:\n      - id: q-1\n        question: Q?\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    ran = run_harness("--bank", str(bank), "--startup-repeat", "1", "--out", str(out), "--no-fail")
+    assert ran.returncode == 0, ran.stderr
+    (result,) = json.loads((out / "results.json").read_text(encoding="utf-8"))["banks"]
+    assert (result["shape"], result["questions"]) == ("refused", 1)
+    assert "answer" in result["error"]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import INVALID, SMALL, WriteSource
 
-from deckgen.checker import load_deck
+from deckgen.checker import check_deck, load_deck
 from deckgen.errors import SourceError
 from deckgen.model import Deck
 
@@ -102,3 +102,67 @@ class TestValidDeck:
         deck = load_deck(path)
         question = deck.topics[0].questions[0]
         assert (deck.description, question.how_to_answer, question.example_answer) == (None,) * 3
+
+
+class TestCheckDeck:
+    """check_deck: the problems and the part of the deck that has none, without raising."""
+
+    def test_valid_source_has_no_problems(self) -> None:
+        """A valid bank gives the deck load_deck gives, and no problem."""
+        assert check_deck(SMALL) == (load_deck(SMALL), [])
+
+    def test_questions_with_a_problem_are_left_out(self, write_source: WriteSource) -> None:
+        """Only the questions a problem stands in are dropped; a topic left empty goes too."""
+        path = write_source(
+            "deck: {name: D, id: 12345}\n"
+            "topics:\n"
+            "  - name: T\n"
+            "    questions:\n"
+            "      - id: good\n"
+            "        question: One?\n"
+            "        answer: A.\n"
+            "      - id: Bad-Id\n"
+            "        question: Two?\n"
+            "        answer: B.\n"
+            "      - id: good\n"
+            "        question: Three?\n"
+            "        answer: C.\n"
+            "      - id: fine\n"
+            "        question: Four?\n"
+            "        answer: D.\n"
+            "  - name: U\n"
+            "    questions:\n"
+            "      - {id: alone, question: Five?, answer: E., unknown: key}\n"
+        )
+        deck, problems = check_deck(path, name="bank.yaml")
+        assert [str(p) for p in problems] == [
+            "bank.yaml:8:13: question id 'Bad-Id' must be a lowercase slug of a-z, 0-9 and "
+            "single hyphens, such as 'bad-id'",
+            "bank.yaml:11:13: duplicate question id 'good' (first on line 5)",
+            "bank.yaml:19:50: unknown key 'unknown' in question",
+        ]
+        assert deck is not None
+        assert [(t.name, [q.id for q in t.questions]) for t in deck.topics] == [
+            ("T", ["good", "fine"])
+        ]
+        with pytest.raises(SourceError) as raised:
+            load_deck(path, name="bank.yaml")
+        assert list(raised.value.problems) == problems
+
+    def test_a_broken_deck_mapping_keeps_the_topics(self, write_source: WriteSource) -> None:
+        """When only the deck mapping is wrong, its topics come under a stand-in deck."""
+        path = write_source(
+            "deck: {name: 'A::'}\ntopics:\n  - name: T\n    questions:\n"
+            "      - {id: a, question: One?, answer: A.}\n"
+        )
+        deck, problems = check_deck(path, name="bank.yaml")
+        assert len(problems) == 2
+        assert deck is not None
+        assert (deck.name, deck.id, [q.id for _, q in deck.questions]) == ("bank", 0, ["a"])
+
+    def test_unreadable_source(self, write_source: WriteSource) -> None:
+        """YAML that does not parse gives its problem and no deck."""
+        path = write_source("deck: [unclosed\n")
+        deck, problems = check_deck(path, name="bank.yaml")
+        assert deck is None
+        assert [p.code.name for p in problems] == ["yaml-syntax"]

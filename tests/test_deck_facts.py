@@ -9,6 +9,7 @@ the note that states the fact, so a FastAPI upgrade that changes one points at t
 # and FastAPI must evaluate their annotations, which name local dependencies.
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
@@ -22,6 +23,7 @@ from fastapi import (
     Depends,
     FastAPI,
     Form,
+    Header,
     HTTPException,
     Request,
     Security,
@@ -31,9 +33,10 @@ from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm, SecurityScopes
 from fastapi.security.base import SecurityBase
 from fastapi.testclient import TestClient
-from pydantic import BaseModel
+from pydantic import BaseModel, field_serializer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.testclient import WebSocketDenialResponse
 from starlette.types import Message, Receive, Scope, Send
 
 
@@ -192,6 +195,10 @@ def fact_response_serialization() -> None:
     def own_response() -> Any:
         return PlainTextResponse("as it is")
 
+    @app.get("/own-json", response_model=Item)
+    def own_json() -> Any:  # the example answer: neither validated nor filtered
+        return JSONResponse({"name": "pen", "secret": "s3cret"})
+
     @app.get("/custom", response_class=JSONResponse)
     def custom_response_class() -> Item:
         return Item(name="pen", price=1)
@@ -202,22 +209,49 @@ def fact_response_serialization() -> None:
         assert response.headers["content-type"] == "application/json"
         assert response.json() == {"name": "pen", "price": 1.0}
     assert client.get("/own").text == "as it is"
-    assert seen == [Response, Response, JSONResponse, JSONResponse, PlainTextResponse]
+    assert client.get("/own-json").json() == {"name": "pen", "secret": "s3cret"}
+    assert seen == [Response, Response, JSONResponse, JSONResponse, PlainTextResponse, JSONResponse]
+
+
+def fact_what_is_pydantic() -> None:
+    """The example answer: Pydantic converts as well as checks (an ISO date string)."""
+    import datetime
+
+    class Event(BaseModel):
+        on: datetime.date
+
+    app = FastAPI()
+
+    @app.post("/events")
+    def create(event: Event) -> str:
+        return type(event.on).__name__
+
+    assert TestClient(app).post("/events", json={"on": "2024-05-06"}).json() == "date"
 
 
 def fact_validation_error_response() -> None:
+    """One 422 lists every problem, from the path, the query, the headers and the body."""
     calls: list[Item] = []
     app = FastAPI()
 
-    @app.post("/items")
-    def create(item: Item, limit: int = 10) -> None:
+    @app.post("/shops/{shop_id}/items")
+    def create(
+        shop_id: int, item: Item, x_version: Annotated[int, Header()], limit: int = 10
+    ) -> None:
         calls.append(item)
 
-    response = TestClient(app).post("/items", params={"limit": "x"}, json={"price": "cheap"})
+    response = TestClient(app).post(
+        "/shops/main/items",
+        params={"limit": "x"},
+        headers={"X-Version": "two"},
+        json={"price": "cheap"},
+    )
     assert response.status_code == 422
     detail = response.json()["detail"]
     assert [error["loc"] for error in detail] == [
+        ["path", "shop_id"],
         ["query", "limit"],
+        ["header", "x-version"],
         ["body", "name"],
         ["body", "price"],
     ]
@@ -238,6 +272,36 @@ def bad_response_app() -> FastAPI:
 def fact_where_validation_happens() -> None:
     response = TestClient(bad_response_app(), raise_server_exceptions=False).get("/item")
     assert (response.status_code, response.text) == (500, "Internal Server Error")
+
+
+def fact_query_constraints() -> None:
+    """The card's extra: `Path(ge=1)` constrains a path parameter as `Query` does a query's."""
+    from fastapi import Path
+
+    app = FastAPI()
+
+    @app.get("/items/{item_id}")
+    def item(item_id: Annotated[int, Path(ge=1)]) -> int:
+        return item_id
+
+    client = TestClient(app)
+    assert client.get("/items/1").json() == 1
+    assert client.get("/items/0").json()["detail"][0]["type"] == "greater_than_equal"
+
+
+def fact_field_constraints() -> None:
+    """The card's extra: `ge=0` accepts 0, which `gt=0` rejects."""
+    from pydantic import Field, ValidationError
+
+    class Free(BaseModel):
+        price: float = Field(ge=0)
+
+    class Paid(BaseModel):
+        price: float = Field(gt=0)
+
+    assert Free(price=0).price == 0
+    with pytest.raises(ValidationError):
+        Paid(price=0)
 
 
 def fact_response_validation_error() -> None:
@@ -314,8 +378,17 @@ def fact_dependency_cache() -> None:
 
 
 def teardown_order(scope: str | None) -> list[str]:
-    """When a yield dependency's exit code runs, relative to the response and a task."""
+    """When a yield dependency's exit code runs, relative to the endpoint's return, the
+    serialization of its value, the response being sent and a background task."""
     events: list[str] = []
+
+    class Reply(BaseModel):
+        session: str
+
+        @field_serializer("session")
+        def recorded(self, value: str) -> str:
+            events.append("serialized")
+            return value
 
     def resource() -> Iterator[str]:
         yield "session"
@@ -325,20 +398,34 @@ def teardown_order(scope: str | None) -> list[str]:
     app = FastAPI()
 
     @app.get("/")
-    def endpoint(session: Annotated[str, depends], tasks: BackgroundTasks) -> str:
+    def endpoint(session: Annotated[str, depends], tasks: BackgroundTasks) -> Reply:
         tasks.add_task(events.append, f"task sees {session}")
-        return session
+        events.append("returned")
+        return Reply(session=session)
 
     TestClient(record_sends(app, events)).get("/")
     return events
 
 
 def fact_yield_dependency_teardown() -> None:
-    assert teardown_order(None) == ["sent", "task sees session", "teardown"]
+    assert teardown_order(None) == [
+        "returned",
+        "serialized",
+        "sent",
+        "task sees session",
+        "teardown",
+    ]
 
 
 def fact_dependency_scope_function() -> None:
-    assert teardown_order("function") == ["teardown", "sent", "task sees session"]
+    """After the endpoint returns and its response is built, before it is sent."""
+    assert teardown_order("function") == [
+        "returned",
+        "serialized",
+        "teardown",
+        "sent",
+        "task sees session",
+    ]
 
 
 def fact_route_level_dependencies() -> None:
@@ -353,8 +440,6 @@ def fact_route_level_dependencies() -> None:
 
 
 def fact_header_parameter_name() -> None:
-    from fastapi import Header
-
     app = FastAPI()
 
     @app.get("/")
@@ -364,6 +449,8 @@ def fact_header_parameter_name() -> None:
     client = TestClient(app)
     assert client.get("/", headers={"X-API-Key": "k"}).json() == "k"
     assert client.get("/", headers={"x_api_key": "k"}).status_code == 422
+    (parameter,) = app.openapi()["paths"]["/"]["get"]["parameters"]
+    assert (parameter["name"], parameter["in"]) == ("x-api-key", "header")  # the typed answer
 
 
 def fact_testclient_lifespan() -> None:
@@ -391,10 +478,42 @@ def fact_testclient_lifespan() -> None:
 
 
 def fact_threadpool_size() -> None:
-    async def tokens() -> float:
-        return anyio.to_thread.current_default_thread_limiter().total_tokens
+    """60 requests at once, to sync endpoints and sync dependencies: 40 run at a time."""
+    lock = threading.Lock()
+    running = [0, 0]  # now, most at once
 
-    assert anyio.run(tokens) == 40
+    def blocking() -> None:
+        with lock:
+            running[0] += 1
+            running[1] = max(running)
+        time.sleep(0.25)  # long enough for 40 threads to start, even on a busy machine
+        with lock:
+            running[0] -= 1
+
+    app = FastAPI()
+    app.get("/endpoint")(blocking)
+
+    @app.get("/dependency", dependencies=[Depends(blocking)])
+    async def with_sync_dependency() -> None:
+        pass
+
+    async def request(path: str) -> None:
+        async def receive() -> Message:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: Message) -> None:
+            pass
+
+        scope = {"type": "http", "method": "GET", "path": path, "headers": [], "query_string": b""}
+        await app(scope, receive, send)
+
+    async def flood() -> None:
+        async with anyio.create_task_group() as tasks:
+            for path in ("/endpoint", "/dependency") * 30:
+                tasks.start_soon(request, path)
+
+    anyio.run(flood)
+    assert running == [0, 40]
 
 
 def fact_sync_dependency_thread() -> None:
@@ -411,6 +530,26 @@ def fact_sync_dependency_thread() -> None:
 
 
 # Real-time
+
+
+def fact_websockets() -> None:
+    """A client leaving raises WebSocketDisconnect in the endpoint's receive call."""
+    from fastapi import WebSocket, WebSocketDisconnect
+
+    raised: list[int] = []
+    app = FastAPI()
+
+    @app.websocket("/ws")
+    async def listen(websocket: WebSocket) -> None:
+        await websocket.accept()
+        try:
+            await websocket.receive_text()
+        except WebSocketDisconnect as leaving:
+            raised.append(leaving.code)
+
+    with TestClient(app).websocket_connect("/ws"):
+        pass  # the client leaves at once
+    assert raised == [1000]
 
 
 def fact_websocket_testing() -> None:
@@ -442,6 +581,30 @@ def fact_status_401() -> None:
 
     response = TestClient(app).get("/")
     assert (response.status_code, response.headers["www-authenticate"]) == (401, "Bearer")
+
+
+def fact_authentication() -> None:
+    """The security classes extract credentials and declare their scheme; they verify
+    nothing: any token, password or key reaches the route."""
+    from fastapi.security import APIKeyHeader, HTTPBasic, HTTPBearer
+
+    app = FastAPI()
+    schemes = {
+        "/oauth2": OAuth2PasswordBearer(tokenUrl="token"),
+        "/bearer": HTTPBearer(),
+        "/basic": HTTPBasic(),
+        "/key": APIKeyHeader(name="X-Key"),
+    }
+    for path, scheme in schemes.items():
+        app.get(path)(lambda credentials=Depends(scheme): str(credentials))  # noqa: B008
+
+    client = TestClient(app)
+    made_up = {"Authorization": "Bearer made-up", "X-Key": "made-up"}
+    for path in ("/oauth2", "/bearer", "/key"):
+        assert "made-up" in client.get(path, headers=made_up).json()
+    assert "wrong" in client.get("/basic", auth=("anyone", "wrong")).json()
+    declared = app.openapi()["components"]["securitySchemes"]
+    assert set(declared) == {"OAuth2PasswordBearer", "HTTPBearer", "HTTPBasic", "APIKeyHeader"}
 
 
 def fact_oauth2_password_request_form() -> None:
@@ -536,6 +699,9 @@ def fact_https_redirect_middleware() -> None:
     client = TestClient(app, base_url="http://api.example.com")
     response = client.get("/a?b=1", follow_redirects=False)
     assert response.headers["location"] == "https://api.example.com/a?b=1"
+    with pytest.raises(WebSocketDenialResponse) as denied, client.websocket_connect("/ws"):
+        pass  # ws is redirected too: the handshake is answered with the redirect
+    assert denied.value.headers["location"].startswith("wss://")
 
 
 # Middleware and errors
@@ -583,15 +749,22 @@ def fact_middleware_order() -> None:
             self.name = name
 
         async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-            order.append(self.name)
-            return await call_next(request)
+            order.append(f"{self.name} sees the request")
+            response = await call_next(request)
+            order.append(f"{self.name} sees the response")
+            return response
 
     app = FastAPI()
     app.add_middleware(Named, name="added first")
     app.add_middleware(Named, name="added last")
     app.get("/")(lambda: "ok")
     TestClient(app).get("/")
-    assert order == ["added last", "added first"]
+    assert order == [
+        "added last sees the request",
+        "added first sees the request",
+        "added first sees the response",
+        "added last sees the response",
+    ]
 
 
 def fact_middleware_before_routing() -> None:

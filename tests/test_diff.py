@@ -16,7 +16,7 @@ from conftest import ImportPackage, build_apkg
 
 from deckgen.checker import load_deck
 from deckgen.cli import main
-from deckgen.diff import load_snapshot, release_notes
+from deckgen.diff import NoteView, load_snapshot, release_notes
 from deckgen.errors import DeckgenError
 
 
@@ -126,6 +126,81 @@ def test_note_type_changes(small_copy: Path, change: dict[str, object], expected
     basic = replace(new.note_types["basic"], **change)  # type: ignore[arg-type]
     old = replace(new, note_types={"basic": basic})
     assert expected in release_notes(old, new)
+
+
+ADDED_NOTES = """
+      - id: cloze-in-prose
+        kind: cloze
+        text: "`from fastapi import {{c1::Depends::a name}}` declares a {{c2::dependency}}."
+      - id: cloze-in-code
+        kind: cloze
+        text: |
+          ```python
+          from fastapi import FastAPI
+
+          app = FastAPI()
+
+          @app.post("/items", {{c1::status_code}}=201)
+          def create_item():
+              return {}
+          ```
+      - id: lead-and-code
+        kind: cloze
+        text: |
+          Grouping operations in the docs:
+
+          ```python
+          @app.get("/users", {{c1::tags}}=["users"])
+          ```
+      - id: long-question
+        question: "A question as long as this one runs past one line of the release notes; is it \\
+          ever cut inside `a code span that straddles the limit` or not?"
+        answer: At a space.
+"""
+
+
+class TestTitles:
+    """Each note is listed under a short, readable title: the first field as one line."""
+
+    def titles(self, small_copy: Path) -> dict[str, str]:
+        new = edit(small_copy, append=ADDED_NOTES)
+        notes = release_notes(load_snapshot(small_copy), load_snapshot(new))
+        lines = [line for line in notes.splitlines() if line.startswith("- `")]
+        return dict(line[3:].split("`: ", 1) for line in lines)
+
+    def test_clozes_show_their_answers(self, small_copy: Path) -> None:
+        """Cloze markers and hints are gone; the answers read as the sentence."""
+        title = self.titles(small_copy)["cloze-in-prose"]
+        assert title == "`from fastapi import Depends` declares a dependency."
+
+    def test_code_blocks_are_left_out(self, small_copy: Path) -> None:
+        """A lead-in stands for its code block, without its trailing colon."""
+        assert self.titles(small_copy)["lead-and-code"] == "Grouping operations in the docs"
+
+    def test_code_alone_gives_its_cloze_line(self, small_copy: Path) -> None:
+        """A question that is only code is shown as the line holding its first cloze."""
+        title = self.titles(small_copy)["cloze-in-code"]
+        assert title == '`@app.post("/items", status_code=201)`'
+
+    def test_long_titles_are_cut_at_a_space_outside_code(self, small_copy: Path) -> None:
+        """A long question ends in an ellipsis, with no word or code span cut in two."""
+        assert self.titles(small_copy)["long-question"] == (
+            "A question as long as this one runs past one line of the release notes; is it ever "
+            "cut inside …"
+        )
+
+    def test_one_long_code_span_is_cut_inside_and_closed(self) -> None:
+        """A code span longer than a title is cut in the middle, and still closed."""
+        title = NoteView("x", {"Front": f"<p><code>{'a' * 300}</code></p>"}, frozenset(), False)
+        assert title.title == f"`{'a' * 96}…`"
+
+    @pytest.mark.parametrize(
+        "hostile", ["<" * 30_000, "<code>" * 10_000, "{{c1::" * 10_000, "<pre" * 10_000]
+    )
+    def test_hostile_fields_give_a_bounded_title(self, hostile: str) -> None:
+        """Unclosed tags, code spans, clozes and code blocks cost little and stay short."""
+        title = NoteView("x", {"Front": hostile}, frozenset(), False).title
+        assert 0 < len(title) <= 100
 
 
 def rebuild(
@@ -390,3 +465,33 @@ def export(collection: Collection, out: Path, *, legacy: bool) -> Path:
     )
     collection.export_anki_package(out_path=str(out), options=options, limit=None)
     return out
+
+
+class TestTitleShapes:
+    """A release-notes line must read well whatever the card holds."""
+
+    def view(self, first_field: str) -> str:
+        from deckgen.diff import NoteView
+
+        return NoteView("q", {"Text": first_field}, frozenset(), False).title
+
+    def test_cloze_shows_its_answer(self) -> None:
+        """Deletions read as their answers, hints left out."""
+        assert self.view("<p>Use {{c1::<code>Depends</code>::what?}} here.</p>") == (
+            "Use `Depends` here."
+        )
+
+    def test_code_only_card_shows_its_cloze_line(self) -> None:
+        """A card that is all code is named by the line that holds its deletion."""
+        block = (
+            '<pre class="highlight"><code>from fastapi import FastAPI\n'
+            'app = FastAPI()\n@app.post("/items", {{c1::status_code}}=201)\n</code></pre>'
+        )
+        assert self.view(block) == '`@app.post("/items", status_code=201)`'
+
+    def test_prose_before_code_and_long_titles(self) -> None:
+        """Code blocks are left out of a title with prose, and a long title is cut."""
+        assert self.view("<p>Short:</p><pre><code>x = 1\n</code></pre>") == "Short"
+        long = self.view("<p>" + "word " * 60 + "</p>")
+        assert len(long) <= 120
+        assert long.endswith("…")

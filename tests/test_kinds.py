@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from anki.collection import Collection
-from conftest import SMALL, ImportPackage
+from conftest import SMALL, ImportPackage, package_notes
 
 from deckgen.build import build
 from deckgen.errors import KindChangeError
@@ -159,17 +159,32 @@ class TestUpgradeFrom01:
         assert package_notes(result.path) == package_notes(RELEASE_01 / "small.apkg")
 
 
-def package_notes(apkg: Path) -> dict[str, tuple[str, str, int]]:
-    """GUID -> fields, tags and mod of every note in a package."""
-    import sqlite3
-    import zipfile
-
-    db_path = apkg.with_suffix(".anki2")
-    with zipfile.ZipFile(apkg) as archive:
-        db_path.write_bytes(archive.read("collection.anki2"))
-    db = sqlite3.connect(db_path)
-    try:
-        rows = db.execute("select guid, flds, tags, mod from notes").fetchall()
-    finally:
-        db.close()
-    return {guid: (flds, tags, mod) for guid, flds, tags, mod in rows}
+class TestMath:
+    def test_delimiters_reach_anki_intact(
+        self, tmp_path: Path, collection: Collection, import_package: ImportPackage
+    ) -> None:
+        """Math written with $ or \\( reaches the card as MathJax delimiters with its
+        backslashes and underscores, a price in dollars stays text, and a cloze inside math
+        makes its card."""
+        source = tmp_path / "math.yaml"
+        source.write_text(
+            "deck:\n  name: Math\n  id: 2059400195\ntopics:\n  - name: Algebra\n"
+            "    questions:\n"
+            "      - id: inline\n"
+            "        question: 'What is $x_1^2$ when it costs $5 and $6?'\n"
+            "        answer: '$$\\sum_{i=1}^n i$$ and \\(a_b\\)'\n"
+            "      - id: cloze-in-math\n"
+            "        kind: cloze\n"
+            "        text: '\\(E = {{c1::mc^2}}\\)'\n"
+        )
+        import_package(build(source, output=tmp_path / "math.apkg", now=T1).path)
+        (inline,) = collection.find_cards("ID:inline")
+        card = collection.get_card(inline)
+        assert r"\(x_1^2\)" in card.question()
+        assert "costs $5 and $6?" in card.question()
+        assert r"\[\sum_{i=1}^n i\]" in card.answer()
+        assert r"\(a_b\)" in card.answer()
+        (cloze,) = collection.find_cards("ID:cloze-in-math")
+        front = collection.get_card(cloze).question()
+        assert r"\(E = " in front
+        assert "mc^2" not in front

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 import zipfile
 from pathlib import Path
 
@@ -112,3 +113,46 @@ class TestStats:
         deck = load_deck(bank)
         first = next(q for _, q in deck.questions)
         assert list(first.media) == ["img/wide.svg"]
+
+
+class TestSecondRelease:
+    def test_edit_cloze_swap_image_add_reversed(
+        self, bank: Path, collection: Collection, import_package: ImportPackage
+    ) -> None:
+        """A release that edits one cloze, swaps one image and adds a reversed question
+        updates exactly the notes those touch, adds one note with two cards, and keeps every
+        review and every local tag elsewhere."""
+        import_package(build(bank, output=bank.with_suffix(".apkg"), now=T1).path)
+        collection.tags.bulk_add(collection.find_notes(""), "mine")
+        collection.decks.select(collection.decks.id_for_name("Media"))  # type: ignore[arg-type]
+        for _ in range(3):
+            card = collection.sched.getCard()
+            assert card is not None
+            collection.sched.answerCard(card, 3)
+        reviewed = collection.db.all("select id, ivl, due, reps from cards where reps > 0")
+        text = bank.read_text().replace("A {{c1::beep}} sounds", "A {{c1::beep}} is heard")
+        bank.write_text(
+            text
+            + "      - id: term-svg\n        kind: reversed\n"
+            + "        front: SVG\n        back: Scalable Vector Graphics\n"
+        )
+        flow = bank.parent / "img" / "flow.png"
+        flow.write_bytes(flow.read_bytes() + b"\0")
+        # Tagging and studying stamped the notes with the clock: the release comes later.
+        later = int(time.time()) + 60
+        release = build(bank, output=bank.with_suffix(".apkg"), now=later).release
+        assert set(release.changed) == {"beep", "request-flow", "same-picture-again"}
+        log = import_package(bank.with_suffix(".apkg"))
+        assert (len(log.new), len(log.updated), len(log.conflicting)) == (1, 3, 0)
+        assert len(collection.find_cards("ID:term-svg")) == 2
+        assert (
+            collection.db.all(
+                "select id, ivl, due, reps from cards where id in "
+                f"({','.join(str(row[0]) for row in reviewed)})"
+            )
+            == reviewed
+        )
+        (photo,) = collection.find_notes("ID:photo")
+        assert "mine" in collection.get_note(photo).tags
+        (beep,) = collection.find_notes("ID:beep")
+        assert "is heard" in collection.get_note(beep)["Text"]

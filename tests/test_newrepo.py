@@ -79,7 +79,7 @@ class TestFiles:
         result = build(root / "questions.yaml", output=tmp_path / "deck.apkg", locked=True, now=1)
         assert (result.deck.name, result.deck.question_count, result.lock_written) == (
             "Deck",
-            2,
+            5,
             False,
         )
         assert (root / "questions.lock").read_text() == lock
@@ -218,7 +218,7 @@ class TestPushed:
         )
         assert result.returncode == 0, result.stdout + result.stderr
         checked = [line for line in result.stdout.splitlines() if ": valid, " in line]
-        assert checked == ["questions.yaml: valid, 2 questions in 2 topics"]
+        assert checked == ["questions.yaml: valid, 5 questions in 2 topics"]
 
     def test_ci_and_release_through_the_action(
         self, deck_repo: Path, tmp_path: Path, import_package: ImportPackage
@@ -254,5 +254,5 @@ class TestPushed:
         assert published.startswith(
             "release create v1.0.0 dist/python-interview-questions.apkg dist/SHA256SUMS "
         )
-        assert len(import_package(package).new) == 2  # Anki takes the released package
+        assert len(import_package(package).new) == 5  # Anki takes the released package
         assert set(TEMPLATES) <= set(files_under(deck_repo))

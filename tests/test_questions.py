@@ -20,6 +20,7 @@ from conftest import DATA, ROOT, ImportPackage, build_apkg
 
 from deckgen.build import build
 from deckgen.checker import load_deck
+from deckgen.diff import load_snapshot, release_notes
 from deckgen.model import Deck
 
 QUESTIONS = ROOT / "questions.yaml"
@@ -267,6 +268,22 @@ def test_committed_lock_is_current(tmp_path: Path) -> None:
     result = build(QUESTIONS, output=tmp_path / "deck.apkg", locked=True, now=0)
     assert result.release.up_to_date
     assert not result.lock_written
+
+
+def test_release_notes_from_the_first_edition_read_well() -> None:
+    """`deckgen diff` lists every new and changed note under a short title with no cloze
+    markers, HTML or code blocks in it."""
+    notes = release_notes(load_snapshot(FIRST_EDITION_SOURCE), load_snapshot(QUESTIONS))
+    added = len(NOTES) - len(FIRST_EDITION)
+    assert f"{added} added, {len(FIRST_EDITION)} changed, 0 retired, 0 removed." in notes
+    items = dict(line[3:].split("`: ", 1) for line in notes.splitlines() if line.startswith("- `"))
+    assert set(ids(NOTES)) <= set(items)
+    for question_id in ids(NOTES):
+        title = items[question_id].split(" (Question", 1)[0]  # changed: the fields follow
+        assert 0 < len(title) <= 100, question_id
+        assert "{{" not in title, question_id
+        assert "&lt;" not in title, question_id
+        assert title.count("`") % 2 == 0, question_id
 
 
 def test_second_edition_updates_the_first_in_anki(

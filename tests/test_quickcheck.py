@@ -13,7 +13,7 @@ from conftest import ROOT, SMALL
 from hypothesis import given
 from test_properties import PROFILE, mutated_bank, yaml_noise
 
-from deckgen.checker import _check, load_deck
+from deckgen.checker import load_deck, validate
 from deckgen.errors import SourceError
 from deckgen.model import Deck
 from deckgen.quickcheck import quick_load
@@ -41,7 +41,7 @@ def outcome(action: object) -> object:
 
 
 def full(root: yaml.Node, text: str, folder: Path) -> Deck | list[str]:
-    return outcome(lambda: _check(root, file="bank.yaml", text=text, folder=folder))  # type: ignore[return-value]
+    return outcome(lambda: validate(root, file="bank.yaml", text=text, folder=folder))  # type: ignore[return-value]
 
 
 def check_same(source: bytes, folder: Path) -> None:

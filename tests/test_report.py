@@ -66,9 +66,11 @@ GENERATED = {SOURCE_SIZE, YAML_NODES, TEXT_SIZE, BANK_SIZE, TOO_MANY_PROBLEMS}
 
 
 def test_every_code_has_an_invalid_fixture() -> None:
-    """The invalid fixtures between them produce every problem code but the size limits'."""
+    """The invalid fixtures, files and folder banks, between them produce every problem code
+    but the size limits'."""
     seen = set(GENERATED)
-    for source in INVALID.glob("*.yaml"):
+    folders = [p for p in (INVALID.parent / "folders" / "invalid").iterdir() if p.is_dir()]
+    for source in [*INVALID.glob("*.yaml"), *folders]:
         with pytest.raises(SourceError) as raised:
             load_deck(source)
         seen |= {problem.code for problem in raised.value.problems}
