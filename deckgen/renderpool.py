@@ -1,5 +1,8 @@
-"""Render workers: processes forked before the bank is read, fed slices of questions over
-pipes, while the parent renders slices too and takes the results in the bank's order.
+"""Render workers: processes forked before the bank is read, fed slices of questions while the
+parent renders slices too and takes the results in the bank's order.
+
+A slice and its result go through files in a private temporary folder, and only their names
+through the pipes: a process that is busy rendering never makes the other wait on a full pipe.
 
 Forked early, a worker holds only the interpreter and the renderer: the parent's copy of the
 bank is never mapped into it, so the whole process tree stays near one process's memory. The
@@ -12,9 +15,10 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
-import queue
+import pickle
+import shutil
 import signal
-import threading
+import tempfile
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection, wait
@@ -67,12 +71,15 @@ class RenderPool:
     def __init__(self, workers: int, render: Callable[[Work], Result]) -> None:
         self.render = render
         self.workers: list[tuple[Connection, Connection, BaseProcess]] = []
+        self.folder = tempfile.mkdtemp(prefix="deckgen-render-")
         context = multiprocessing.get_context("fork")
         try:
             for _ in range(workers):
                 to_worker, worker_in = context.Pipe(duplex=False)
                 worker_out, from_worker = context.Pipe(duplex=False)
-                process = context.Process(target=_serve, args=(to_worker, from_worker, render))
+                process = context.Process(
+                    target=_serve, args=(to_worker, from_worker, render, self.folder)
+                )
                 process.start()
                 # Each end is held by one process only: EOF means the other side is gone.
                 to_worker.close()
@@ -100,7 +107,9 @@ class RenderPool:
 
         def give(number: int) -> None:
             index = pending.popleft()
-            self.workers[number][0].send((index, slices[index]))
+            path = os.path.join(self.folder, f"slice-{index}")
+            _write(path, slices[index])
+            self.workers[number][0].send((index, path))
             assigned[number].append(index)
 
         for _ in range(_AHEAD):
@@ -149,7 +158,8 @@ class RenderPool:
                 queue.popleft()
                 if status != "ok":
                     raise WorkerDied(index, str(value))
-                return index, value
+                result: Result = _read(value)
+                return index, result
         process.join(timeout=5)
         code = process.exitcode
         how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit {code}"
@@ -166,43 +176,38 @@ class RenderPool:
             process.join(timeout=5)
             receive.close()
         self.workers = []
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _serve(receive: Connection, send: Connection, render: Callable[[Work], Result]) -> None:
+def _serve(
+    receive: Connection, send: Connection, render: Callable[[Work], Result], folder: str
+) -> None:
     # Ctrl-C reaches the whole process group: only the parent handles it, and stops the
     # workers itself. SIGTERM ends a worker at once, without a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    # Slices come in and results go out on threads of their own, so that the parent never
-    # waits on a full pipe while this worker renders, nor this worker while the parent does.
-    inbox: queue.SimpleQueue[Work | None] = queue.SimpleQueue()
-    outbox: queue.SimpleQueue[tuple[str, object] | None] = queue.SimpleQueue()
-    threading.Thread(target=_receive_all, args=(receive, inbox), daemon=True).start()
-    sender = threading.Thread(target=_send_all, args=(outbox, send), daemon=True)
-    sender.start()
-    while (work := inbox.get()) is not None:
-        try:
-            outbox.put(("ok", render(work)))
-        except Exception as e:  # reported by the parent, with the questions' location
-            outbox.put(("error", f"{type(e).__name__}: {e}"))
-            break
-    outbox.put(None)
-    sender.join()
-
-
-def _receive_all(receive: Connection, inbox: queue.SimpleQueue[Work | None]) -> None:
     while True:
         try:
-            _, work = receive.recv()
+            index, path = receive.recv()
         except (EOFError, OSError):
-            inbox.put(None)
             return
-        inbox.put(work)
-
-
-def _send_all(outbox: queue.SimpleQueue[tuple[str, object] | None], send: Connection) -> None:
-    while (message := outbox.get()) is not None:
         try:
-            send.send(message)
-        except OSError:  # the parent is gone
+            result = render(_read(path))
+            out = os.path.join(folder, f"result-{index}")
+            _write(out, result)
+        except Exception as e:  # reported by the parent, with the questions' location
+            send.send(("error", f"{type(e).__name__}: {e}"))
             return
+        send.send(("ok", out))
+
+
+def _write(path: str, value: object) -> None:
+    with open(path, "wb") as f:
+        pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _read(path: str) -> Any:
+    with open(path, "rb") as f:
+        value = pickle.load(f)
+    os.remove(path)
+    return value
