@@ -25,6 +25,7 @@ from deckgen.lock import (
 from deckgen.model import Deck
 from deckgen.notes import (
     PARALLEL_MIN_QUESTIONS,
+    EarlyRender,
     Progress,
     RenderedNote,
     iter_notes,
@@ -100,10 +101,12 @@ def build(
         pool = None if warm else start_pool(_questions_in(source))
         if pool is not None:
             stack.callback(pool.close)
-        deck = load_deck(source, name=name)
+        # The workers render the first topics while the rest are still being checked.
+        early = EarlyRender(pool) if pool is not None else None
+        deck = load_deck(source, name=name, on_topic=early.topic if early else None)
         if pool is not None and deck_size(deck) < PARALLEL_MIN_QUESTIONS:
             pool.close()  # fewer questions than its size suggested: one process is faster
-            pool = None
+            pool = early = None
         lock_path = lock_path or lock_path_for(source)
         output = output or default_output(deck)
         check_paths(reads=_source_files(source, deck), writes={"lock": lock_path, "output": output})
@@ -131,7 +134,13 @@ def build(
                 yield note
 
         notes = iter_notes(
-            deck, heads=heads, pool=pool, progress=progress, cache=render_cache, late_pool=warm
+            deck,
+            heads=heads,
+            pool=pool,
+            progress=progress,
+            cache=render_cache,
+            late_pool=warm,
+            early=early,
         )
         with transaction() as staged:
             # The lock first: if the process is killed between the two renames, the next

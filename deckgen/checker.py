@@ -83,9 +83,12 @@ def check(
     return deck, problems
 
 
-def load_deck(path: Path, *, name: str | None = None) -> Deck:
+def load_deck(
+    path: Path, *, name: str | None = None, on_topic: Callable[[Topic], None] | None = None
+) -> Deck:
     """Read, compose and validate a bank: one file, or a folder (see :mod:`deckgen.folder`);
-    ``name`` is how problems name the file or folder."""
+    ``name`` is how problems name the file or folder. ``on_topic`` may be given topics of a
+    file as they are checked, before the whole bank is (not all, nor only valid ones)."""
     if path.is_dir():
         from deckgen.folder import load_folder
 
@@ -95,7 +98,7 @@ def load_deck(path: Path, *, name: str | None = None) -> Deck:
     shown = errors.shown_path(path) if name is None else name
     with cyclic_gc_paused():
         data = read_source(path, name=shown)
-        deck = quick_load(data, file=shown, folder=path.parent)
+        deck = quick_load(data, file=shown, folder=path.parent, on_topic=on_topic)
         if deck is None:
             # Only a bank with a problem (or something unusual) gets here: it is composed,
             # and walked by the checker that locates every problem (the text locates those

@@ -122,6 +122,33 @@ def note_heads(deck: Deck) -> list[NoteHead]:
     return heads
 
 
+class EarlyRender:
+    """Slices of a bank's first questions sent to the workers while the bank is still being
+    checked, topic by topic: until then, a build's workers have nothing to do. Only as many
+    as the workers keep up with are sent; :func:`iter_notes` takes the results."""
+
+    def __init__(self, pool: RenderPool) -> None:
+        self.pool = pool
+        self.sources: list[Source] = []  # every question seen, in order
+        self.end = 0  # the questions before it are sent
+        self.slices: list[tuple[int, int, int]] = []  # (first, past-last question, ticket)
+        self.stopped = False
+
+    def topic(self, topic: Topic) -> None:
+        """Take a topic that has just been checked."""
+        self.sources += [_source(topic, q) for q in topic.questions]
+        if self.stopped:
+            return
+        try:
+            self.pool.collect(block=False)
+            while len(self.sources) - self.end >= _EARLY_SLICE and self.pool.has_room():
+                start, self.end = self.end, self.end + _EARLY_SLICE
+                ticket = self.pool.submit(self.sources[start : self.end], (start, self.end - 1))
+                self.slices.append((start, self.end, ticket))
+        except WorkerDied:  # reported when its slice's notes are wanted
+            self.stopped = True
+
+
 def iter_notes(
     deck: Deck,
     *,
@@ -130,22 +157,34 @@ def iter_notes(
     progress: Progress | None = None,
     cache: RenderCache | None = None,
     late_pool: bool = False,
+    early: EarlyRender | None = None,
 ) -> Iterator[RenderedNote]:
     """The notes of ``deck`` in source order, rendered as they are needed: by ``pool``'s
     workers and this process, or found in ``cache`` (which is given every note, to keep).
     ``heads`` are :func:`note_heads` of the deck, if the caller has them. With
-    ``late_pool`` and no ``pool``, workers are forked if many notes are not in the cache."""
+    ``late_pool`` and no ``pool``, workers are forked if many notes are not in the cache.
+    ``early`` holds slices the workers were given while the deck was being checked."""
     pairs = list(deck.questions)
     heads = note_heads(deck) if heads is None else heads
     sources = [_source(topic, q) for topic, q in pairs]
+    # The early slices count if they are of this very deck (the checker that gave them may
+    # have given up on the bank, and the full checker read it again).
+    early_end = 0
+    if (
+        early is not None
+        and early.pool is pool
+        and early.sources[: early.end] == sources[: early.end]
+    ):
+        early_end = early.end
     keys = cache.keys(sources) if cache is not None else []
     cached = cache.get_many(keys) if cache is not None else {}
     # An entry of the wrong shape (a damaged cache) is rendered again.
     cached = {i: f for i, f in cached.items() if len(f) == len(heads[i].kind.fields)}
-    missing = [i for i in range(len(sources)) if i not in cached]
+    missing = [i for i in range(early_end, len(sources)) if i not in cached]
     size = max(_MIN_SLICE, min(_MAX_SLICE, -(-len(missing) // (8 * _processes(pool)))))
     bounds = [(a, min(a + size, len(missing))) for a in range(0, len(missing), size)]
     work = [[sources[i] for i in missing[a:b]] for a, b in bounds]
+    labels = [(missing[a], missing[b - 1]) for a, b in bounds]
     if pool is None and late_pool:
         pool = start_pool(len(missing))
         if pool is not None:
@@ -154,35 +193,39 @@ def iter_notes(
             finally:
                 pool.close()
             return
-    rendered = pool.map(work) if pool is not None else map(_render_slice, work)
-    slices = iter(zip(bounds, rendered, strict=True))
+    rendered = pool.map(work, labels) if pool is not None else map(_render_slice, work)
+    early_slices = iter(early.slices if early is not None and early_end else ())
     fresh: list[tuple[str, ...]] = []
     taken = 0  # of fresh
-    for done, ((_, q), head) in enumerate(zip(pairs, heads, strict=True), 1):
-        fields = cached.get(done - 1)
-        if fields is None:
-            if taken == len(fresh):
-                try:
-                    _, fresh = next(slices)
-                except WorkerDied as e:
-                    raise _render_error(e, pairs, missing, bounds) from None
-                taken = 0
-            fields = fresh[taken]
-            taken += 1
-        if cache is not None:
-            cache.add(keys[done - 1], fields)
-        yield RenderedNote(
-            head.question_id,
-            head.guid,
-            head.kind,
-            fields,
-            head.tags,
-            head.content,
-            head.kind.ordinals(q.texts),
-            head.retired,
-        )
-        if progress is not None and (done % _SLICE_PROGRESS == 0 or done == len(pairs)):
-            progress(done, len(pairs))
+    try:
+        for done, ((_, q), head) in enumerate(zip(pairs, heads, strict=True), 1):
+            fields = None if done <= early_end else cached.get(done - 1)
+            if fields is None:
+                if taken == len(fresh):
+                    if done <= early_end:
+                        assert pool is not None
+                        fresh = pool.result(next(early_slices)[2])
+                    else:
+                        fresh = next(rendered)
+                    taken = 0
+                fields = fresh[taken]
+                taken += 1
+            if cache is not None:
+                cache.add(keys[done - 1], fields)
+            yield RenderedNote(
+                head.question_id,
+                head.guid,
+                head.kind,
+                fields,
+                head.tags,
+                head.content,
+                head.kind.ordinals(q.texts),
+                head.retired,
+            )
+            if progress is not None and (done % _SLICE_PROGRESS == 0 or done == len(pairs)):
+                progress(done, len(pairs))
+    except WorkerDied as e:
+        raise _render_error(e, pairs) from None
 
 
 def render_fields(
@@ -195,6 +238,7 @@ def render_fields(
 
 PARALLEL_MIN_QUESTIONS = 2_000
 _MIN_SLICE, _MAX_SLICE = 100, 1_000
+_EARLY_SLICE = 250  # questions: small enough that the workers start soon
 _SLICE_PROGRESS = 500
 
 
@@ -236,14 +280,9 @@ def _render(source: Source, renderer: Renderer, kind: NoteKind | None = None) ->
     return tuple(fields)
 
 
-def _render_error(
-    error: WorkerDied,
-    pairs: list[tuple[Topic, Question]],
-    missing: list[int],
-    bounds: list[tuple[int, int]],
-) -> BuildError:
-    start, stop = bounds[error.index]
-    first, last = pairs[missing[start]][1], pairs[missing[stop - 1]][1]
+def _render_error(error: WorkerDied, pairs: list[tuple[Topic, Question]]) -> BuildError:
+    bounds: tuple[int, int] = error.label  # type: ignore[assignment]
+    first, last = pairs[bounds[0]][1], pairs[bounds[1]][1]
     return BuildError(
         f"rendering failed ({error}) in the questions from {first.id!r} "
         f"(line {first.line}) to {last.id!r} (line {last.line}); nothing was written"

@@ -84,16 +84,24 @@ _DEEP_FIRST = _FIRST_LINE_CANDIDATE_RE.match
 _DEEP_LATER = _LATER_LINE_CANDIDATE_RE.search
 
 
-def quick_load(data: bytes, *, file: str, folder: Path | None) -> Deck | None:
+def quick_load(
+    data: bytes,
+    *,
+    file: str,
+    folder: Path | None,
+    on_topic: Callable[[Topic], None] | None = None,
+) -> Deck | None:
     """The deck a source's bytes hold, if it is plainly valid; ``None`` when the full
     checker must compose and walk it (then it finds the problems, if there are any).
 
     The YAML is read as libyaml's stream of events, never composed into a tree: a bank is
-    checked in about the memory of what it holds."""
+    checked in about the memory of what it holds. ``on_topic`` is given each topic as soon as
+    it is checked (the deck may still turn out to have a problem)."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # a BOM that would make libyaml read UTF-16
         return None
     loader = _Loader(data)
     checker = _StreamChecker(file, folder, loader.get_event, loader.resolve)
+    checker.on_topic = on_topic
     try:
         deck = checker.document()
     except (_Unusual, yaml.YAMLError, RecursionError):
@@ -123,6 +131,7 @@ class _StreamChecker(BankChecker):
         self.resolve = resolve  # the loader's: the tags composing would give
         self.key_tags: dict[tuple[str, tuple[bool, bool]], str] = {}
         self.nodes = 0
+        self.on_topic: Callable[[Topic], None] | None = None
 
     def report(self, node: Node, message: str, code: Code) -> None:
         raise _Unusual
@@ -186,7 +195,10 @@ class _StreamChecker(BankChecker):
         if not tag or tag.casefold() in self.topic_tags:
             raise _Unusual
         self.topic_tags[tag.casefold()] = (self.file, 0)
-        return Topic(name, tag, questions)
+        topic = Topic(name, tag, questions)
+        if self.on_topic is not None:
+            self.on_topic(topic)
+        return topic
 
     def stream_question(self, start: YamlEvent) -> Question:
         self.collection(start, MappingStartEvent)

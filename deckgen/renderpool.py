@@ -32,11 +32,11 @@ _AHEAD = 2
 
 
 class WorkerDied(Exception):
-    """A worker ended without sending a slice's result; ``index`` is that slice."""
+    """A worker ended without sending a slice's result; ``label`` names that slice."""
 
-    def __init__(self, index: int, reason: str) -> None:
+    def __init__(self, label: object, reason: str) -> None:
         super().__init__(reason)
-        self.index = index
+        self.label = label
 
 
 def available_cpus() -> int:
@@ -72,6 +72,10 @@ class RenderPool:
         self.render = render
         self.workers: list[tuple[Connection, Connection, BaseProcess]] = []
         self.folder = tempfile.mkdtemp(prefix="deckgen-render-")
+        self.queues: dict[int, deque[int]] = {n: deque() for n in range(workers)}  # tickets
+        self.done: dict[int, str] = {}  # ticket -> the file of its result
+        self.labels: dict[int, object] = {}
+        self.tickets = 0
         context = multiprocessing.get_context("fork")
         try:
             for _ in range(workers):
@@ -95,44 +99,76 @@ class RenderPool:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def map(self, slices: Sequence[Work]) -> Iterator[Result]:
+    def submit(self, work: Work, label: object) -> int:
+        """Send a slice to the worker with the fewest waiting; return its ticket. ``label``
+        names the slice in :class:`WorkerDied`."""
+        number = min(self.queues, key=lambda n: len(self.queues[n]))
+        ticket = self.tickets
+        self.tickets += 1
+        path = os.path.join(self.folder, f"slice-{ticket}")
+        _write(path, work)
+        self.labels[ticket] = label
+        try:
+            self.workers[number][0].send((ticket, path))
+        except OSError:  # the worker is gone
+            raise self._died(number, label) from None
+        self.queues[number].append(ticket)
+        return ticket
+
+    def has_room(self) -> bool:
+        """Whether a worker has fewer than a couple of slices waiting."""
+        return any(len(queue) < _AHEAD for queue in self.queues.values())
+
+    def collect(self, *, block: bool) -> bool:
+        """Take note of the results that workers have finished (waiting for one if
+        ``block``); whether there were any. Raises :class:`WorkerDied`."""
+        busy = [n for n, queue in self.queues.items() if queue]
+        ready = self._ready(busy, block=block)
+        for number in ready:
+            ticket, path = self._receive(number)
+            self.done[ticket] = path
+        return bool(ready)
+
+    def result(self, ticket: int) -> Result:
+        """The result of a submitted slice, waiting for it if need be."""
+        while ticket not in self.done:
+            self.collect(block=True)
+        result: Result = _read(self.done.pop(ticket))
+        return result
+
+    def map(self, slices: Sequence[Work], labels: Sequence[object]) -> Iterator[Result]:
         """``render(work)`` of each slice, yielded in order. Workers get slices as they finish
         earlier ones; the parent renders a slice whenever no result is waiting, but never runs
         far ahead of the slice it must yield next. Raises :class:`WorkerDied` when a worker
         ends early."""
         pending = deque(range(len(slices)))
-        results: dict[int, Result] = {}
-        assigned: dict[int, deque[int]] = {n: deque() for n in range(len(self.workers))}
+        tickets: dict[int, int] = {}  # slice -> ticket, for the slices sent to workers
+        mine: dict[int, Result] = {}  # the slices the parent rendered
         ahead = 2 * len(self.workers) + 2  # results the parent may hold before yielding
 
-        def give(number: int) -> None:
-            index = pending.popleft()
-            path = os.path.join(self.folder, f"slice-{index}")
-            _write(path, slices[index])
-            self.workers[number][0].send((index, path))
-            assigned[number].append(index)
+        def refill() -> None:
+            # The first slice is the parent's, when nothing is waiting: it starts at once.
+            while pending and self.has_room() and (len(pending) > 1 or self.waiting()):
+                index = pending.popleft()
+                tickets[index] = self.submit(slices[index], labels[index])
 
-        for _ in range(_AHEAD):
-            for number in assigned:
-                if len(pending) > 1:  # the first slice is the parent's: it starts at once
-                    give(number)
+        refill()
         for wanted in range(len(slices)):
-            while wanted not in results:
+            while wanted not in mine and tickets.get(wanted) not in self.done:
                 if pending and pending[0] == wanted:
-                    results[wanted] = self.render(slices[pending.popleft()])
+                    mine[wanted] = self.render(slices[pending.popleft()])
                     break
-                can_work = bool(pending) and len(results) < ahead
-                busy = [n for n, queue in assigned.items() if queue]
-                ready = self._ready(busy, block=not can_work)
-                for number in ready:
-                    index, result = self._receive(number, assigned[number])
-                    results[index] = result
-                    if pending:
-                        give(number)
-                if not ready and can_work:
+                can_work = bool(pending) and len(mine) < ahead
+                found = self.collect(block=not can_work)
+                refill()
+                if not found and can_work:
                     index = pending.popleft()
-                    results[index] = self.render(slices[index])
-            yield results.pop(wanted)
+                    mine[index] = self.render(slices[index])
+            yield mine.pop(wanted) if wanted in mine else self.result(tickets[wanted])
+
+    def waiting(self) -> bool:
+        """Whether any worker has a slice in hand."""
+        return any(self.queues.values())
 
     def _ready(self, busy: list[int], *, block: bool) -> list[int]:
         """The busy workers with a result (or an end) to read."""
@@ -146,24 +182,28 @@ class RenderPool:
         found = wait(list(waiting), timeout=None if block else 0)
         return sorted({waiting[item] for item in found})
 
-    def _receive(self, number: int, queue: deque[int]) -> tuple[int, Result]:
-        _, receive, process = self.workers[number]
-        index = queue[0]
+    def _receive(self, number: int) -> tuple[int, str]:
+        receive = self.workers[number][1]
+        ticket = self.queues[number][0]
         if receive.poll():
             try:
                 status, value = receive.recv()
             except EOFError:
                 pass
             else:
-                queue.popleft()
+                self.queues[number].popleft()
                 if status != "ok":
-                    raise WorkerDied(index, str(value))
-                result: Result = _read(value)
-                return index, result
+                    raise WorkerDied(self.labels[ticket], str(value))
+                return ticket, str(value)
+        raise self._died(number, self.labels[ticket])
+
+    def _died(self, number: int, label: object) -> WorkerDied:
+        """Why worker ``number`` is gone, for the slice named ``label``."""
+        process = self.workers[number][2]
         process.join(timeout=5)
         code = process.exitcode
         how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit {code}"
-        raise WorkerDied(index, f"a render worker died: {how}")
+        return WorkerDied(label, f"a render worker died: {how}")
 
     def close(self) -> None:
         """Stop every worker and wait for it."""
@@ -188,12 +228,12 @@ def _serve(
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     while True:
         try:
-            index, path = receive.recv()
+            ticket, path = receive.recv()
         except (EOFError, OSError):
             return
         try:
             result = render(_read(path))
-            out = os.path.join(folder, f"result-{index}")
+            out = os.path.join(folder, f"result-{ticket}")
             _write(out, result)
         except Exception as e:  # reported by the parent, with the questions' location
             send.send(("error", f"{type(e).__name__}: {e}"))
