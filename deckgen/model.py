@@ -8,6 +8,7 @@ turns them into a JSON Schema, so the two cannot drift apart.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -87,10 +88,10 @@ class Deck:
         """How many questions are retired."""
         return sum(q.retired for _, q in self.questions)
 
-    @property
+    @functools.cached_property
     def slug(self) -> str:
         """The deck name as a slug: the root of topic tags and the default file name."""
-        return deck_slug(self.name)
+        return deck_slug(self.name)  # once: every note's tags start with it
 
     def note_tags(self, topic: Topic, question: Question) -> tuple[str, ...]:
         """The tags of one note: the deck's, ``<deck-slug>::<topic-tag>``, then the question's,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import genanki
 import genanki.util
@@ -96,8 +96,7 @@ def start_pool(questions: int, *, jobs: int | None = None) -> RenderPool | None:
     return RenderPool(jobs - 1, _render_slice)
 
 
-@dataclass(frozen=True)
-class NoteHead:
+class NoteHead(NamedTuple):
     """What a note is before it is rendered: enough to lock it."""
 
     question_id: str
