@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import gc
+import contextlib
 import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from deckgen.checker import load_deck
+from deckgen.checker import cyclic_gc_paused, load_deck
 from deckgen.errors import KindChangeError, LockError, NoteTypeChangeError, shown_path
 from deckgen.fileio import check_paths, transaction
 from deckgen.limits import parse_epoch
@@ -24,10 +23,19 @@ from deckgen.lock import (
     read_lock,
 )
 from deckgen.model import Deck
-from deckgen.notes import Progress, make_notes
+from deckgen.notes import (
+    PARALLEL_MIN_QUESTIONS,
+    EarlyRender,
+    Progress,
+    RenderedNote,
+    iter_notes,
+    note_heads,
+    start_pool,
+)
 from deckgen.notetypes import KINDS
 from deckgen.package import note_type_state, write_package
 from deckgen.render import renderer_versions
+from deckgen.rendercache import open_cache
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,7 @@ def build(
     allow_note_type_change: bool = False,
     now: int,
     progress: Progress | None = None,
+    cache: bool = True,
 ) -> BuildResult:
     """Validate ``source``, write its .apkg and update its lock, together or not at all.
 
@@ -78,19 +87,35 @@ def build(
     a :class:`LockError` and nothing is written. Nothing is written either when the source
     is invalid, when a question changed its kind, or when a note type's structure changed
     without ``allow_note_type_change``. ``progress(done, total)`` is called as questions are
-    rendered.
+    rendered. ``cache`` uses the render cache (see :mod:`deckgen.rendercache`).
     """
-    with _cyclic_gc_paused():
-        deck = load_deck(source, name=name)
+    with cyclic_gc_paused(), contextlib.ExitStack() as stack:
+        render_cache = open_cache(source) if cache else None
+        if render_cache is not None:
+            stack.callback(render_cache.close)
+        # Workers are forked before the bank is read, while this process is small: a fork
+        # later would count the whole bank again in every worker's memory. With the notes of
+        # a previous build in the cache, few are rendered: workers are forked then only if
+        # many are.
+        warm = render_cache is not None and render_cache.is_warm()
+        pool = None if warm else start_pool(_questions_in(source))
+        if pool is not None:
+            stack.callback(pool.close)
+        # The workers render the first topics while the rest are still being checked.
+        early = EarlyRender(pool) if pool is not None else None
+        deck = load_deck(source, name=name, on_topic=early.topic if early else None)
+        if pool is not None and deck_size(deck) < PARALLEL_MIN_QUESTIONS:
+            pool.close()  # fewer questions than its size suggested: one process is faster
+            pool = early = None
         lock_path = lock_path or lock_path_for(source)
         output = output or default_output(deck)
         check_paths(reads=_source_files(source, deck), writes={"lock": lock_path, "output": output})
         old = read_lock(lock_path)
-        notes = make_notes(deck, progress=progress)
+        heads = note_heads(deck)
         contents = [
-            NoteContent(n.question_id, n.guid, n.kind.name, n.content, n.retired) for n in notes
+            NoteContent(h.question_id, h.guid, h.kind.name, h.content, h.retired) for h in heads
         ]
-        kinds = sorted({n.kind.name for n in notes})
+        kinds = sorted({h.kind.name for h in heads})
         types = {kind: note_type_state(KINDS[kind]) for kind in kinds}
         release = plan_release(old, contents, types, now=now, renderer=renderer_versions())
         if locked:
@@ -100,6 +125,23 @@ def build(
         if old is not None and release.structure_changed and not allow_note_type_change:
             raise NoteTypeChangeError(_structure_message(old, release, lock_path))
         lock_written = old != release.lock or old.version != release.lock.version
+        cards = 0
+
+        def counted(notes: Iterator[RenderedNote]) -> Iterator[RenderedNote]:
+            nonlocal cards
+            for note in notes:
+                cards += 0 if note.retired else len(note.ordinals)
+                yield note
+
+        notes = iter_notes(
+            deck,
+            heads=heads,
+            pool=pool,
+            progress=progress,
+            cache=render_cache,
+            late_pool=warm,
+            early=early,
+        )
         with transaction() as staged:
             # The lock first: if the process is killed between the two renames, the next
             # build finds the lock that describes the source and writes the same package.
@@ -110,16 +152,22 @@ def build(
                 lock_tmp.write_text(text, encoding="utf-8")
             size = write_package(
                 deck,
-                notes,
+                counted(notes),
                 package_tmp,
                 mods={qid: note.mod for qid, note in release.lock.notes.items()},
                 note_type_mods={k: t.mod for k, t in release.lock.note_types.items()},
                 media={f.name: f.path for _, q in deck.questions for f in q.media.values()},
             )
             staged.commit()
+        if render_cache is not None:
+            render_cache.commit()
         migrated = old.version if old is not None and old.version != release.lock.version else None
-        cards = sum(len(n.ordinals) for n in notes if not n.retired)
         return BuildResult(output, size, lock_path, lock_written, deck, release, cards, migrated)
+
+
+def deck_size(deck: Deck) -> int:
+    """How many questions a deck holds, retired ones included."""
+    return sum(len(topic.questions) for topic in deck.topics)
 
 
 def _source_files(source: Path, deck: Deck) -> dict[str, Path]:
@@ -136,19 +184,15 @@ def _lock_subject(source: Path) -> str:
     return shown_path(source.name)
 
 
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """A build allocates a few objects per line of YAML and frees almost none until it
-    ends; the cyclic collector would rescan them again and again (half of the time spent
-    composing a 10,000-question bank). Nothing a build makes needs it: reference counting
-    frees it all."""
-    enabled = gc.isenabled()
-    gc.disable()
+def _questions_in(source: Path) -> int:
+    """A guess at a bank's questions from its size, before it is read: what decides whether
+    workers are forked (a bank of the benchmark's shapes has 1-2 KB a question)."""
     try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+        if source.is_dir():
+            return sum(path.stat().st_size for path in source.rglob("*.yaml")) // 1_000
+        return os.stat(source).st_size // 1_000
+    except OSError:
+        return 0
 
 
 def _check_locked(release: Release, old: Lock | None, lock_path: Path) -> None:

@@ -8,8 +8,10 @@ that every value goes through, limits and YAML tags included).
 
 from __future__ import annotations
 
+import gc
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
@@ -41,8 +43,7 @@ from deckgen.model import (
     tag_problem,
 )
 from deckgen.partial import Span, without_problems
-from deckgen.render import cloze_problems, find_media
-from deckgen.source import compose, read_text
+from deckgen.source import compose, compose_bytes, decode, read_source, read_text
 from deckgen.walker import Entry, NodeWalker, TooManyProblems, did_you_mean
 
 _ID_RE = re.compile(QUESTION_ID_PATTERN)
@@ -82,17 +83,44 @@ def check(
     return deck, problems
 
 
-def load_deck(path: Path, *, name: str | None = None) -> Deck:
+def load_deck(
+    path: Path, *, name: str | None = None, on_topic: Callable[[Topic], None] | None = None
+) -> Deck:
     """Read, compose and validate a bank: one file, or a folder (see :mod:`deckgen.folder`);
-    ``name`` is how problems name the file or folder."""
+    ``name`` is how problems name the file or folder. ``on_topic`` may be given topics of a
+    file as they are checked, before the whole bank is (not all, nor only valid ones)."""
     if path.is_dir():
         from deckgen.folder import load_folder
 
         return load_folder(path, name=name)
+    from deckgen.quickcheck import quick_load
+
     shown = errors.shown_path(path) if name is None else name
-    text = read_text(path, name=shown)
-    deck = validate(compose(text, name=shown), file=shown, text=text, folder=path.parent)
+    with cyclic_gc_paused():
+        data = read_source(path, name=shown)
+        deck = quick_load(data, file=shown, folder=path.parent, on_topic=on_topic)
+        if deck is None:
+            # Only a bank with a problem (or something unusual) gets here: it is composed,
+            # and walked by the checker that locates every problem (the text locates those
+            # inside texts).
+            root = compose_bytes(data, name=shown)
+            deck = validate(root, file=shown, text=decode(data, name=shown), folder=path.parent)
     return replace(deck, sources=(path,))
+
+
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector. Composing YAML allocates a few objects per
+    line and frees almost none until the end, so the collector would rescan them again and
+    again (half of the time spent composing a 10,000-question bank); reference counting
+    frees everything a load makes."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def check_deck(path: Path, *, name: str | None = None) -> tuple[Deck | None, list[Problem]]:
@@ -342,6 +370,8 @@ class BankChecker(NodeWalker):
                     errors.TYPE_IN_ANSWER,
                 )
         elif kind == "cloze" and key.name == "text":
+            from deckgen.render import cloze_problems  # the Markdown parser: only for clozes
+
             for offset, message in cloze_problems(value):
                 self.report_at(node, value, offset, message, errors.CLOZE)
 
@@ -350,6 +380,10 @@ class BankChecker(NodeWalker):
         at the reference."""
         value = str(node.value)
         found: dict[str, MediaFile] = {}
+        if "![" not in value:
+            return found
+        from deckgen.render import find_media  # the Markdown parser: only for media
+
         for ref in find_media(value):
             if ref.url in found or (self.allow_remote_media and is_remote(ref.url)):
                 continue

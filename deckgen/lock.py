@@ -249,8 +249,12 @@ def _note_line(qid: str, note: LockedNote) -> str:
 
 
 def _toml_str(value: str) -> str:
-    # A JSON string is a valid TOML basic string: the same quotes and escapes.
-    return json.dumps(value)
+    # A JSON string is a valid TOML basic string: the same quotes and escapes. Most of a
+    # lock's strings (GUIDs, hashes) need none, and are written as they are.
+    return f'"{value}"' if _PLAIN_STR.fullmatch(value) else json.dumps(value)
+
+
+_PLAIN_STR = re.compile(r"[ !#-\[\]-~]*")  # printable ASCII but '"' and '\\'
 
 
 def _toml_key(key: str) -> str:

@@ -9,21 +9,21 @@ with the same result, note for note, as one process.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
-import os
-import signal
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
-from multiprocessing.process import BaseProcess
-from typing import Any
+from typing import TYPE_CHECKING
 
 import genanki
+import genanki.util
 
 from deckgen.errors import BuildError
 from deckgen.model import Deck, Question, Topic
 from deckgen.notetypes import KINDS, Field, NoteKind
 from deckgen.render import RENDER_VERSION, Renderer, escape
+from deckgen.renderpool import RenderPool, WorkerDied, available_cpus, can_fork
+
+if TYPE_CHECKING:
+    from deckgen.rendercache import RenderCache
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,18 @@ class RenderedNote:
 
 
 def note_guid(deck_id: int, question_id: str) -> str:
-    """The GUID of a question's note: a function of the deck id and question id only."""
-    return str(genanki.guid_for(deck_id, question_id))
+    """The GUID of a question's note: a function of the deck id and question id only;
+    genanki's ``guid_for(deck_id, question_id)``, computed in fewer steps."""
+    digest = hashlib.sha256(f"{deck_id}__{question_id}".encode()).digest()
+    number = int.from_bytes(digest[:8], "big")
+    digits = []
+    while number:
+        number, digit = divmod(number, 91)
+        digits.append(_BASE91[digit])
+    return "".join(reversed(digits))
+
+
+_BASE91 = "".join(genanki.util.BASE91_TABLE)  # Anki's alphabet for GUIDs
 
 
 def source_hash(kind: str, texts: Sequence[tuple[str, str]], tags: Sequence[str]) -> str:
@@ -56,6 +66,9 @@ def source_hash(kind: str, texts: Sequence[tuple[str, str]], tags: Sequence[str]
 
 
 Progress = Callable[[int, int], None]
+# What a render worker needs of one question: its kind, the topic's name, its id, its texts
+# and the packed name of each media file it refers to. Plain data: cheap to send.
+Source = tuple[str, str, str, Mapping[str, str], Mapping[str, str] | None]
 
 
 def make_notes(
@@ -64,33 +77,155 @@ def make_notes(
     """Render every question of ``deck`` into a note, calling ``progress(done, total)`` as
     slices of questions are done. ``jobs`` processes render large decks (default: one per
     CPU this process may use, at most 8)."""
-    pairs = list(deck.questions)
-    jobs = _jobs(len(pairs)) if jobs is None else jobs
-    fields: list[tuple[str, ...]] = []
-    chunks = _render_in_parallel(pairs, jobs) if jobs > 1 else _render_here(pairs)
-    for chunk in chunks:
-        fields += chunk
-        if progress is not None:
-            progress(len(fields), len(pairs))
-    notes = []
-    for (topic, q), note_fields in zip(pairs, fields, strict=True):
+    pool = start_pool(sum(len(t.questions) for t in deck.topics), jobs=jobs)
+    try:
+        return list(iter_notes(deck, pool=pool, progress=progress))
+    finally:
+        if pool is not None:
+            pool.close()
+
+
+def start_pool(questions: int, *, jobs: int | None = None) -> RenderPool | None:
+    """Fork the render workers for a bank of about ``questions`` questions, or ``None`` when
+    the parent alone renders faster (a small bank, one CPU, no fork). ``jobs`` counts the
+    parent: 2 is the parent and one worker."""
+    if jobs is None:
+        jobs = 1 if questions < PARALLEL_MIN_QUESTIONS else min(available_cpus(), 8)
+    if jobs <= 1 or not can_fork():
+        return None
+    return RenderPool(jobs - 1, _render_slice)
+
+
+@dataclass(frozen=True)
+class NoteHead:
+    """What a note is before it is rendered: enough to lock it."""
+
+    question_id: str
+    guid: str
+    kind: NoteKind
+    tags: tuple[str, ...]
+    content: str  # source_hash() of the note
+    retired: bool
+
+
+def note_heads(deck: Deck) -> list[NoteHead]:
+    """The head of every note of ``deck``, in source order, from the source alone."""
+    heads = []
+    for topic, q in deck.questions:
         tags = deck.note_tags(topic, q)
         media = {f"media:{url}": file.sha256 for url, file in q.media.items()}
         texts = sorted({**q.texts, "topic": topic.name, **media}.items())
-        kind = KINDS[q.kind]
-        notes.append(
-            RenderedNote(
-                q.id,
-                note_guid(deck.id, q.id),
-                kind,
-                note_fields,
-                tags,
-                source_hash(q.kind, texts, tags),
-                kind.ordinals(q.texts),
-                q.retired,
-            )
+        content = source_hash(q.kind, texts, tags)
+        heads.append(
+            NoteHead(q.id, note_guid(deck.id, q.id), KINDS[q.kind], tags, content, q.retired)
         )
-    return notes
+    return heads
+
+
+class EarlyRender:
+    """Slices of a bank's first questions sent to the workers while the bank is still being
+    checked, topic by topic: until then, a build's workers have nothing to do. Only as many
+    as the workers keep up with are sent; :func:`iter_notes` takes the results."""
+
+    def __init__(self, pool: RenderPool) -> None:
+        self.pool = pool
+        self.sources: list[Source] = []  # every question seen, in order
+        self.end = 0  # the questions before it are sent
+        self.slices: list[tuple[int, int, int]] = []  # (first, past-last question, ticket)
+        self.stopped = False
+
+    def topic(self, topic: Topic) -> None:
+        """Take a topic that has just been checked."""
+        self.sources += [_source(topic, q) for q in topic.questions]
+        if self.stopped:
+            return
+        try:
+            self.pool.collect(block=False)
+            while len(self.sources) - self.end >= _EARLY_SLICE and self.pool.has_room():
+                start, self.end = self.end, self.end + _EARLY_SLICE
+                ticket = self.pool.submit(self.sources[start : self.end], (start, self.end - 1))
+                self.slices.append((start, self.end, ticket))
+        except WorkerDied:  # reported when its slice's notes are wanted
+            self.stopped = True
+
+
+def iter_notes(
+    deck: Deck,
+    *,
+    heads: Sequence[NoteHead] | None = None,
+    pool: RenderPool | None = None,
+    progress: Progress | None = None,
+    cache: RenderCache | None = None,
+    late_pool: bool = False,
+    early: EarlyRender | None = None,
+) -> Iterator[RenderedNote]:
+    """The notes of ``deck`` in source order, rendered as they are needed: by ``pool``'s
+    workers and this process, or found in ``cache`` (which is given every note, to keep).
+    ``heads`` are :func:`note_heads` of the deck, if the caller has them. With
+    ``late_pool`` and no ``pool``, workers are forked if many notes are not in the cache.
+    ``early`` holds slices the workers were given while the deck was being checked."""
+    pairs = list(deck.questions)
+    heads = note_heads(deck) if heads is None else heads
+    sources = [_source(topic, q) for topic, q in pairs]
+    # The early slices count if they are of this very deck (the checker that gave them may
+    # have given up on the bank, and the full checker read it again).
+    early_end = 0
+    if (
+        early is not None
+        and early.pool is pool
+        and early.sources[: early.end] == sources[: early.end]
+    ):
+        early_end = early.end
+    keys = cache.keys(sources) if cache is not None else []
+    cached = cache.get_many(keys) if cache is not None else {}
+    # An entry of the wrong shape (a damaged cache) is rendered again.
+    cached = {i: f for i, f in cached.items() if len(f) == len(heads[i].kind.fields)}
+    missing = [i for i in range(early_end, len(sources)) if i not in cached]
+    size = max(_MIN_SLICE, min(_MAX_SLICE, -(-len(missing) // (8 * _processes(pool)))))
+    bounds = [(a, min(a + size, len(missing))) for a in range(0, len(missing), size)]
+    work = [[sources[i] for i in missing[a:b]] for a, b in bounds]
+    labels = [(missing[a], missing[b - 1]) for a, b in bounds]
+    if pool is None and late_pool:
+        pool = start_pool(len(missing))
+        if pool is not None:
+            try:
+                yield from iter_notes(deck, heads=heads, pool=pool, progress=progress, cache=cache)
+            finally:
+                pool.close()
+            return
+    rendered = pool.map(work, labels) if pool is not None else map(_render_slice, work)
+    early_slices = iter(early.slices if early is not None and early_end else ())
+    fresh: list[tuple[str, ...]] = []
+    taken = 0  # of fresh
+    try:
+        for done, ((_, q), head) in enumerate(zip(pairs, heads, strict=True), 1):
+            fields = None if done <= early_end else cached.get(done - 1)
+            if fields is None:
+                if taken == len(fresh):
+                    if done <= early_end:
+                        assert pool is not None
+                        fresh = pool.result(next(early_slices)[2])
+                    else:
+                        fresh = next(rendered)
+                    taken = 0
+                fields = fresh[taken]
+                taken += 1
+            if cache is not None:
+                cache.add(keys[done - 1], fields)
+            yield RenderedNote(
+                head.question_id,
+                head.guid,
+                head.kind,
+                fields,
+                head.tags,
+                head.content,
+                head.kind.ordinals(q.texts),
+                head.retired,
+            )
+            if progress is not None and (done % _SLICE_PROGRESS == 0 or done == len(pairs)):
+                progress(done, len(pairs))
+    except WorkerDied as e:
+        raise _render_error(e, pairs) from None
 
 
 def render_fields(
@@ -98,14 +233,42 @@ def render_fields(
 ) -> tuple[str, ...]:
     """A question's fields as HTML, in its kind's field order, with media references
     pointing at the files' packed names."""
+    return _render(_source(topic, question), renderer, kind)
+
+
+PARALLEL_MIN_QUESTIONS = 2_000
+_MIN_SLICE, _MAX_SLICE = 100, 1_000
+_EARLY_SLICE = 250  # questions: small enough that the workers start soon
+_SLICE_PROGRESS = 500
+
+
+def _processes(pool: RenderPool | None) -> int:
+    return 1 + (len(pool.workers) if pool is not None else 0)
+
+
+def _source(topic: Topic, question: Question) -> Source:
     media = {url: file.name for url, file in question.media.items()} or None
+    return (question.kind, topic.name, question.id, question.texts, media)
+
+
+_RENDERER: Renderer | None = None
+
+
+def _render_slice(sources: Sequence[Source]) -> list[tuple[str, ...]]:
+    global _RENDERER
+    renderer = _RENDERER = _RENDERER or Renderer()
+    return [_render(source, renderer) for source in sources]
+
+
+def _render(source: Source, renderer: Renderer, kind: NoteKind | None = None) -> tuple[str, ...]:
+    kind_name, topic_name, qid, texts, media = source
     fields = []
-    for field in kind.fields:
-        text = question.texts.get(field.source)
+    for field in (kind or KINDS[kind_name]).fields:
+        text = texts.get(field.source)
         if field.style is Field.TOPIC:
-            fields.append(escape(topic.name))
+            fields.append(escape(topic_name))
         elif field.style is Field.ID:
-            fields.append(question.id)
+            fields.append(qid)
         elif not text:
             fields.append("")
         elif field.style is Field.INLINE:
@@ -117,119 +280,10 @@ def render_fields(
     return tuple(fields)
 
 
-PARALLEL_MIN_QUESTIONS = 2_000
-_SLICE = 1_000
-# Set just before a fork so the workers inherit the questions instead of unpickling them.
-_fork_work: list[tuple[Topic, Question]] = []
-
-
-def available_cpus() -> int:
-    """The CPUs this process may run on: its affinity, capped by a cgroup CPU quota (as a
-    CI runner's container has), not the machine's count."""
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cpus = os.cpu_count() or 1
-    try:
-        with open("/sys/fs/cgroup/cpu.max", encoding="ascii") as f:
-            quota, period = f.read().split()
-        if quota != "max":
-            cpus = min(cpus, max(1, int(quota) // int(period)))
-    except (OSError, ValueError):
-        pass
-    return cpus
-
-
-def _jobs(questions: int) -> int:
-    if questions < PARALLEL_MIN_QUESTIONS or "fork" not in multiprocessing.get_all_start_methods():
-        return 1
-    return min(available_cpus(), 8)
-
-
-def _render_slice(bounds: tuple[int, int]) -> list[tuple[str, ...]]:
-    return _render_pairs(_fork_work[bounds[0] : bounds[1]])
-
-
-def _render_pairs(pairs: Sequence[tuple[Topic, Question]]) -> list[tuple[str, ...]]:
-    renderer = Renderer()
-    return [render_fields(KINDS[q.kind], topic, q, renderer) for topic, q in pairs]
-
-
-def _slices(count: int, size: int) -> list[tuple[int, int]]:
-    return [(start, min(start + size, count)) for start in range(0, count, size)]
-
-
-def _render_here(pairs: list[tuple[Topic, Question]]) -> Iterator[list[tuple[str, ...]]]:
-    for start, stop in _slices(len(pairs), _SLICE):
-        yield _render_pairs(pairs[start:stop])
-
-
-def _render_in_parallel(
-    pairs: list[tuple[Topic, Question]], jobs: int
-) -> Iterator[list[tuple[str, ...]]]:
-    """Fork ``jobs`` workers, each rendering every ``jobs``-th slice and sending the results
-    back on its own pipe; yield the slices in order. The pool is deckgen's own (no threads,
-    no queues) so that a dead worker is seen at once, as its process sentinel fires, and an
-    interrupted build stops every worker before it returns."""
-    global _fork_work
-    # A few slices per process even out the load.
-    slices = _slices(len(pairs), -(-len(pairs) // (jobs * 4)))
-    context = multiprocessing.get_context("fork")
-    workers: list[tuple[Connection, BaseProcess]] = []
-    _fork_work = pairs
-    try:
-        for number in range(jobs):
-            receiver, sender = context.Pipe(duplex=False)
-            process: BaseProcess = context.Process(
-                target=_worker, args=(sender, slices[number::jobs])
-            )
-            process.start()
-            sender.close()  # the worker holds the only sending end: EOF means it is gone
-            workers.append((receiver, process))
-        _fork_work = []
-        for index, bounds in enumerate(slices):
-            receiver, process = workers[index % jobs]
-            status, value = _receive(receiver, process)
-            if status != "ok":
-                first, last = pairs[bounds[0]][1], pairs[bounds[1] - 1][1]
-                raise BuildError(
-                    f"rendering failed ({value}) in the questions from {first.id!r} "
-                    f"(line {first.line}) to {last.id!r} (line {last.line}); nothing was written"
-                )
-            yield value
-    finally:
-        _fork_work = []
-        for _, process in workers:
-            if process.is_alive():
-                process.terminate()
-        for receiver, process in workers:
-            process.join(timeout=5)
-            receiver.close()
-
-
-def _receive(receiver: Connection, process: BaseProcess) -> tuple[str, Any]:
-    """The next message of one worker, or why there is none."""
-    wait([receiver, process.sentinel])
-    if receiver.poll():
-        try:
-            message: tuple[str, Any] = receiver.recv()
-            return message
-        except EOFError:
-            pass
-    process.join(timeout=5)
-    code = process.exitcode
-    how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit {code}"
-    return "died", f"a render worker died: {how}"
-
-
-def _worker(sender: Connection, slices: list[tuple[int, int]]) -> None:
-    # Ctrl-C reaches the whole process group: only the parent handles it, and stops the
-    # workers itself. SIGTERM ends a worker at once, without a traceback.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    for bounds in slices:
-        try:
-            sender.send(("ok", _render_slice(bounds)))
-        except Exception as e:  # reported by the parent, with the questions' location
-            sender.send(("error", f"{type(e).__name__}: {e}"))
-            return
+def _render_error(error: WorkerDied, pairs: list[tuple[Topic, Question]]) -> BuildError:
+    bounds: tuple[int, int] = error.label  # type: ignore[assignment]
+    first, last = pairs[bounds[0]][1], pairs[bounds[1]][1]
+    return BuildError(
+        f"rendering failed ({error}) in the questions from {first.id!r} "
+        f"(line {first.line}) to {last.id!r} (line {last.line}); nothing was written"
+    )

@@ -15,7 +15,7 @@ import sqlite3
 import sys
 import tempfile
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import genanki
@@ -26,7 +26,7 @@ from deckgen.errors import BuildError
 from deckgen.lock import NoteTypeState
 from deckgen.model import Deck
 from deckgen.notes import RenderedNote
-from deckgen.notetypes import CARD_CSS, KINDS_BY_ID, NoteKind
+from deckgen.notetypes import CARD_CSS, KINDS, KINDS_BY_ID, NoteKind
 from deckgen.render import Renderer, highlight_css
 
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -58,7 +58,7 @@ def note_type_state(kind: NoteKind) -> NoteTypeState:
 
 def write_package(
     deck: Deck,
-    notes: Sequence[RenderedNote],
+    notes: Iterable[RenderedNote],
     out: Path,
     *,
     mods: Mapping[str, int],
@@ -67,25 +67,28 @@ def write_package(
 ) -> int:
     """Write the .apkg of ``deck`` to ``out`` and return its size. The bytes are derived
     only from the arguments: the same deck, notes and times give the same file in any
-    folder, at any time. New cards are due in the order of ``notes``, the source's.
+    folder, at any time. New cards are due in the order of ``notes``, the source's, one note
+    per question of ``deck``: they may be a stream, read once and never held.
     ``media`` maps each packed media file name to the file to pack."""
     description = Renderer().block(deck.description) if deck.description else ""
     package_deck = genanki.Deck(deck.id, deck.name, description=description)
-    kinds = {note.kind.name: note.kind for note in notes}
+    kinds = {q.kind for _, q in deck.questions}
     for name in sorted(kinds):
-        package_deck.add_model(note_type(kinds[name]))
+        package_deck.add_model(note_type(KINDS[name]))
+    count = sum(len(topic.questions) for topic in deck.topics)
     # Note and card ids only need to be unique in the package; Anki keeps the ids of notes it
     # already has. Deriving them from the newest time keeps them plausible and reproducible.
     first_id = max([*note_type_mods.values(), *mods.values()]) * 1000
     try:
-        return _write(package_deck, notes, out, mods, first_id, note_type_mods, media or {})
+        return _write(package_deck, notes, count, out, mods, first_id, note_type_mods, media or {})
     except (OSError, sqlite3.Error) as e:
         raise BuildError(f"cannot write {out}: {e}") from e
 
 
 def _write(
     package_deck: genanki.Deck,
-    notes: Sequence[RenderedNote],
+    notes: Iterable[RenderedNote],
+    count: int,
     out: Path,
     mods: Mapping[str, int],
     first_id: int,
@@ -97,20 +100,29 @@ def _write(
         db_path = Path(folder) / "collection.anki2"
         db = sqlite3.connect(db_path)
         try:
+            # A throw-away file: no journal, no waiting for the disk. (Neither changes a
+            # byte of the file itself.)
+            db.execute("PRAGMA journal_mode = OFF")
+            db.execute("PRAGMA synchronous = OFF")
             db.executescript(APKG_SCHEMA)
             db.executescript(APKG_COL)
             # genanki writes the deck and the note type; the notes and their one card each
             # are inserted in bulk with the same columns genanki's Note.write_to_db uses.
             _write_deck_and_types(db, package_deck, note_type_mods)
-            note_ids = range(first_id, first_id + 2 * len(notes), 2)
-            db.executemany(
-                f"INSERT INTO notes VALUES({_params(11)})",
-                (
-                    (
+            # What the cards need of each note, kept as the notes stream past.
+            cards: list[tuple[int, int, tuple[int, ...]]] = []
+            note_ids = itertools.count(first_id, 2)
+
+            def rows() -> Iterator[tuple[object, ...]]:
+                for n in notes:
+                    nid = next(note_ids)
+                    mod = mods[n.question_id]
+                    cards.append((nid, mod, n.ordinals))
+                    yield (
                         nid,
                         n.guid,
                         n.kind.id,
-                        mods[n.question_id],
+                        mod,
                         -1,
                         f" {' '.join(n.tags)} ",
                         "\x1f".join(n.fields),
@@ -119,12 +131,13 @@ def _write(
                         0,
                         "",
                     )
-                    for nid, n in zip(note_ids, notes, strict=True)
-                ),
-            )
+
+            db.executemany(f"INSERT INTO notes VALUES({_params(11)})", rows())
+            if len(cards) != count:
+                raise ValueError(f"{len(cards)} notes for the deck's {count} questions")
             # Card ids follow the note ids' range; new cards are due in source order, so
             # Anki shows them as the bank lists them (position 1 is the first note).
-            card_ids = itertools.count(first_id + 2 * len(notes))
+            card_ids = itertools.count(first_id + 2 * count)
             db.executemany(
                 f"INSERT INTO cards VALUES({_params(18)})",
                 (
@@ -133,15 +146,15 @@ def _write(
                         nid,
                         deck_id,
                         ordinal,
-                        mods[n.question_id],
+                        mod,
                         -1,
                         0,
                         0,
                         position,
                         *_NEW_CARD_TAIL,
                     )
-                    for position, (nid, n) in enumerate(zip(note_ids, notes, strict=True), 1)
-                    for ordinal in n.ordinals
+                    for position, (nid, mod, ordinals) in enumerate(cards, 1)
+                    for ordinal in ordinals
                 ),
             )
             db.commit()

@@ -50,7 +50,24 @@ _SCALAR_PATTERNS = {
 }
 
 # libyaml composes in C and caps nesting at 1000 levels; the pure-Python loader is the fallback.
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_STR, _SEQ, _MAP = f"{_TAG}str", f"{_TAG}seq", f"{_TAG}map"
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """The safe loader, with the tag resolution it calls for every node in fewer steps."""
+
+    def resolve(self, kind: type[yaml.Node], value: str | None, implicit: tuple[bool, bool]) -> str:
+        resolvers = self.yaml_implicit_resolvers
+        if None in resolvers or self.yaml_path_resolvers:  # none in the safe loader
+            return str(super().resolve(kind, value, implicit))
+        if kind is yaml.ScalarNode:
+            if implicit[0]:  # a plain scalar: its first character picks the patterns to try
+                for tag, pattern in resolvers.get(value[:1], ()):  # type: ignore[index]
+                    if pattern.match(value):
+                        return str(tag)
+            return _STR
+        return _SEQ if kind is yaml.SequenceNode else _MAP
 
 
 def open_regular_file(path: Path, *, name: str) -> BinaryIO:
@@ -93,6 +110,12 @@ def read_regular_file(path: Path, *, name: str, limit: int) -> bytes | None:
 def read_text(path: Path, *, name: str) -> str:
     """Read a UTF-8 source file (a BOM is dropped); bad bytes or a file over
     :data:`~deckgen.limits.MAX_SOURCE_BYTES` become a located problem."""
+    return decode(read_source(path, name=name), name=name)
+
+
+def read_source(path: Path, *, name: str) -> bytes:
+    """The bytes of a source file; a file over :data:`~deckgen.limits.MAX_SOURCE_BYTES` is a
+    located problem."""
     data = read_regular_file(path, name=name, limit=MAX_SOURCE_BYTES)
     if data is None:
         message = (
@@ -100,7 +123,7 @@ def read_text(path: Path, *, name: str) -> str:
             f"({MAX_SOURCE_BYTES // 2**20} MiB)"
         )
         raise SourceError([Problem(name, 1, 1, message, SOURCE_SIZE)])
-    return decode(data, name=name)
+    return data
 
 
 def decode(data: bytes, *, name: str) -> str:
@@ -144,6 +167,28 @@ def compose(text: str, *, name: str, expected: str = BANK_FILE) -> yaml.Node:
     return node
 
 
+def compose_bytes(data: bytes, *, name: str) -> yaml.Node:
+    """Compose a source's bytes as :func:`compose` composes their text, to the same nodes or
+    the same problem, without ever holding the whole text as a Python string.
+
+    libyaml reads UTF-8 itself and refuses exactly the byte sequences Python's decoder
+    refuses; a composition that succeeds has read every byte. Anything else (a BOM that
+    would make libyaml read UTF-16, any error) takes the text path, so that the problem
+    reported is the one it reports.
+    """
+    if not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            if 1 + sum(w * data.count(c.encode()) for c, w in _NODE_WEIGHTS) <= MAX_YAML_NODES:
+                node = yaml.compose(data, Loader=_Loader)
+                if node is not None and not (
+                    node.tag == "tag:yaml.org,2002:null" and node.value == ""
+                ):
+                    return node
+        except (yaml.YAMLError, RecursionError):
+            pass
+    return compose(decode(data, name=name), name=name)
+
+
 def load_source(path: Path, *, name: str | None = None) -> yaml.Node:
     """Read and compose one source file; ``name`` is how problems name the file."""
     shown = str(path) if name is None else name
@@ -154,6 +199,11 @@ def load_source(path: Path, *, name: str | None = None) -> yaml.Node:
 # nodes for its ':', "- a" one for its '-', "[a, b]" two for each of '[' and ',', "{a}"
 # three for its '{' (a key without a value is two), "? a" two; the root is one more.
 _NODE_WEIGHTS = ((":", 2), (",", 2), ("?", 2), ("[", 2), ("-", 1), ("{", 3))
+
+
+def node_limit() -> int:
+    """The most YAML nodes a source may hold (:data:`MAX_YAML_NODES`)."""
+    return MAX_YAML_NODES
 
 
 def node_bound(text: str) -> int:

@@ -31,6 +31,16 @@ def build_apkg(deck: Deck, out: Path, *, mod: int) -> Path:
     return out
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _render_cache_of_the_tests(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Builds in the tests (and the commands they start) keep their render cache in a folder
+    of their own, never in the user's cache folder."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DECKGEN_CACHE_DIR", str(tmp_path_factory.mktemp("render-cache")))
+        patch.delenv("DECKGEN_NO_CACHE", raising=False)
+        yield
+
+
 @pytest.fixture
 def small_copy(tmp_path: Path) -> Path:
     """A copy of the small valid bank in a fresh folder, so builds can write its lock."""

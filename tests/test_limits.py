@@ -12,7 +12,7 @@ from conftest import WriteSource
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deckgen import limits, source
+from deckgen import limits, quickcheck, source, walker
 from deckgen.checker import load_deck
 from deckgen.errors import DeckgenError, SourceError
 from deckgen.limits import (
@@ -136,6 +136,16 @@ class TestParseEpoch:
         assert len(str(raised.value)) < 200
 
 
+SMALL_BANK = 134_217_728  # a bank limit the tests can reach in a second
+
+
+@pytest.fixture
+def small_bank_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bank's limit on text at 128 MiB, so that a test reaches it quickly."""
+    monkeypatch.setattr(walker, "MAX_BANK_CHARS", SMALL_BANK)
+    monkeypatch.setattr(quickcheck, "MAX_BANK_CHARS", SMALL_BANK)
+
+
 class TestSourceLimits:
     def test_file_over_the_size_limit(self, tmp_path: Path) -> None:
         """A file past MAX_SOURCE_BYTES is refused from its size, without reading it."""
@@ -143,12 +153,16 @@ class TestSourceLimits:
         with path.open("wb") as f:
             f.truncate(MAX_SOURCE_BYTES + 1)  # sparse: no disk space, no time
         assert problems_of(path) == [
-            "bank.yaml:1:1: the file is larger than the limit of 134,217,728 bytes (128 MiB)"
+            "bank.yaml:1:1: the file is larger than the limit of 2,147,483,648 bytes (2048 MiB)"
         ]
 
-    def test_too_many_nodes(self, write_source: WriteSource) -> None:
-        """A dense source is refused before it is composed, at the node past the limit."""
-        path = write_source("a: [" + "x," * (limits.MAX_YAML_NODES + 10) + "x]\n")
+    def test_too_many_nodes(
+        self, write_source: WriteSource, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A dense source is refused before it is composed, at the node past the limit (a
+        limit of 2,000,000 here, for a file that is quick to write and count)."""
+        monkeypatch.setattr(source, "MAX_YAML_NODES", 2_000_000)
+        path = write_source("a: [" + "x," * (2_000_000 + 10) + "x]\n")
         started = time.monotonic()
         assert problems_of(path) == [
             "bank.yaml:1:3999999: the file has more than the limit of 2,000,000 YAML values "
@@ -183,7 +197,9 @@ class TestSourceLimits:
             "bank.yaml:5:42: answer is 70,000 characters long, more than the limit of 65,536"
         ]
 
-    def test_expansion_bomb_fails_quickly(self, write_source: WriteSource) -> None:
+    def test_expansion_bomb_fails_quickly(
+        self, write_source: WriteSource, small_bank_limit: None
+    ) -> None:
         """The issue's bomb: a 1 MB answer aliased 3,000 times in a 1.2 MB bank fails
         validation in well under a second or two, at the value and where the expanded
         text passes the limit."""
@@ -201,11 +217,11 @@ class TestSourceLimits:
 
     @pytest.mark.parametrize(("uses", "valid"), [(2046, True), (2048, False)])
     def test_aliased_tags_and_the_bank_limit(
-        self, write_source: WriteSource, uses: int, valid: bool
+        self, write_source: WriteSource, uses: int, valid: bool, small_bank_limit: None
     ) -> None:
         """A text of the largest size may be aliased until the bank's text reaches
         MAX_BANK_CHARS; the use that passes it is located (here, the list holding it)."""
-        assert (uses + 2) * MAX_TEXT_CHARS == MAX_BANK_CHARS + (uses - 2046) * MAX_TEXT_CHARS
+        assert (uses + 2) * MAX_TEXT_CHARS == SMALL_BANK + (uses - 2046) * MAX_TEXT_CHARS
         tags = ", ".join(["*t"] * uses)
         path = write_source(
             HEADER.replace("name: T\n", f"name: T\n    tag: &t {'t' * MAX_TEXT_CHARS}\n")

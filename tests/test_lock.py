@@ -249,3 +249,13 @@ class TestLockFile:
     def test_lock_path_for(self) -> None:
         """The lock sits beside the source."""
         assert lock_path_for(Path("decks/questions.yaml")) == Path("decks/questions.lock")
+
+
+@pytest.mark.parametrize("value", ["abc", 'a"b', "a\\b", "é", "x\x7f", "~!#[]", "", "\t", "🚀"])
+def test_lock_strings_are_json_strings(value: str) -> None:
+    """A string in the lock is written as JSON writes it, whether or not it needs escapes."""
+    import json
+
+    from deckgen.lock import _toml_str
+
+    assert _toml_str(value) == json.dumps(value)

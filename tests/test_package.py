@@ -239,6 +239,18 @@ class TestNoteTypeState:
         }
 
 
+@pytest.mark.parametrize(
+    ("deck_id", "question_id"),
+    [(2059400191, "list-vs-tuple"), (2, "a"), (2**63 - 1, "x-1-y"), (1900000001, "c-123")],
+)
+def test_note_guid_is_genankis(deck_id: int, question_id: str) -> None:
+    """deckgen's GUID is genanki's guid_for(deck_id, question_id), as decks built before
+    have it."""
+    import genanki
+
+    assert notes.note_guid(deck_id, question_id) == genanki.guid_for(deck_id, question_id)
+
+
 def test_large_entries_are_zip64(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An entry that may pass 2 GiB is written with zip64 fields (declared before it is
     streamed); a small package keeps the plain form."""

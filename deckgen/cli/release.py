@@ -33,12 +33,18 @@ from deckgen.cli.common import BankPath, ProgressBar, echo, error_boundary, repo
     is_flag=True,
     help="Build even though the note type's fields or templates changed.",
 )
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Render every note, without the render cache (also: DECKGEN_NO_CACHE=1).",
+)
 def build(
     source: Path,
     output: Path | None,
     lock_path: Path | None,
     locked: bool,
     allow_note_type_change: bool,
+    no_cache: bool,
 ) -> None:
     """Validate SOURCE and build it into an Anki package (.apkg).
 
@@ -67,6 +73,7 @@ def build(
             allow_note_type_change=allow_note_type_change,
             now=builder.release_time(),
             progress=ProgressBar(),
+            cache=not no_cache,
         )
     report_build(result)
 

@@ -9,15 +9,17 @@ one-line field with no Markdown syntax at all skips the parser and is only escap
 
 from __future__ import annotations
 
-import html
-from importlib.metadata import version
+import functools
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from deckgen.render.cloze import cloze_numbers
-from deckgen.render.code import highlight_css
-from deckgen.render.media import MediaRef, media_kind
-from deckgen.render.problems import cloze_problems, find_media
-from deckgen.render.renderer import Renderer
-from deckgen.render.writer import defuse
+if TYPE_CHECKING:
+    from deckgen.render.cloze import cloze_numbers
+    from deckgen.render.code import highlight_css
+    from deckgen.render.media import MediaRef, media_kind
+    from deckgen.render.problems import cloze_problems, find_media
+    from deckgen.render.renderer import Renderer
+    from deckgen.render.writer import escape
 
 __all__ = [
     "RENDER_VERSION",
@@ -41,13 +43,32 @@ RENDER_VERSION = 1
 
 # The distributions whose versions decide the HTML, by their names on the package index.
 _LIBRARIES = ("pyromark", "Pygments")
+# Where each name this package exports is defined: each module is imported when a name of it
+# is first used, so that validating a bank never loads the Markdown parser or Pygments.
+_LAZY = {
+    "MediaRef": "media",
+    "Renderer": "renderer",
+    "cloze_numbers": "cloze",
+    "cloze_problems": "problems",
+    "escape": "writer",
+    "find_media": "problems",
+    "highlight_css": "code",
+    "media_kind": "media",
+}
 
 
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+@functools.cache
 def renderer_versions() -> dict[str, str]:
     """The installed versions of the Markdown parser and the highlighter, for the lock."""
+    from importlib.metadata import version
+
     return {name.lower(): version(name) for name in _LIBRARIES}
-
-
-def escape(text: str) -> str:
-    """Escape plain text for an HTML field, with Anki's sound and TTS tags shown, not played."""
-    return defuse(html.escape(text, quote=True))

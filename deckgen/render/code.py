@@ -14,6 +14,7 @@ from pygments.token import Text, _TokenType
 from pygments.util import ClassNotFound
 
 from deckgen.render.cloze import strip_markers
+from deckgen.render.lexing import fast_lexer
 from deckgen.render.writer import defuse, escape_text
 
 LIGHT_STYLE = "default"
@@ -90,7 +91,7 @@ def _insert_escaped(code: str, markers: list[tuple[int, str]]) -> str:
 @functools.cache
 def _lexer(name: str) -> Lexer | None:
     try:
-        return get_lexer_by_name(name)
+        return fast_lexer(get_lexer_by_name(name))
     except ClassNotFound:
         return None
 

@@ -56,8 +56,7 @@ class Parsed:
         if self._chars is None:
             if self.text.isascii():
                 return byte
-            sizes = (len(c.encode()) for c in self.text)
-            self._chars = [0, *accumulate(sizes)]
+            self._chars = [0, *accumulate(map(len, map(str.encode, self.text)))]
         return bisect.bisect_left(self._chars, byte)
 
 

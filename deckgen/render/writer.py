@@ -10,11 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-from pyromark.event import Range
+from html import escape as _html_escape
+from typing import TYPE_CHECKING, Any
 
 from deckgen.render.media import AUDIO, media_kind
+
+if TYPE_CHECKING:
+    from pyromark.event import Range
 
 # Stand-ins for text that Markdown must not touch (math, clozes), swapped back on output:
 # noncharacters, which no editor or keyboard produces (the parser strips any from the source).
@@ -68,6 +70,11 @@ def escape_text(text: str) -> str:
 def defuse(html: str) -> str:
     """Defuse Anki's tags in HTML that is already escaped (highlighted code)."""
     return _AV_TAG.sub("&#91;", html) if "[" in html else html
+
+
+def escape(text: str) -> str:
+    """Escape plain text for an HTML field, with Anki's sound and TTS tags shown, not played."""
+    return defuse(_html_escape(text, quote=True))
 
 
 def normalize_url(url: str) -> str:

@@ -1,0 +1,68 @@
+"""deckgen.renderpool and the build's workers: however the notes are shared out (workers during
+the check, workers after it, this process alone), the package is the same."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+from test_safety import big_bank
+
+from deckgen import build as builder
+from deckgen import notes
+from deckgen.errors import BuildError
+
+T = 1_764_028_800
+
+
+def package(source: Path) -> bytes:
+    source.with_suffix(".lock").unlink(missing_ok=True)
+    out = source.parent / "out.apkg"
+    builder.build(source, output=out, now=T, cache=False)
+    return out.read_bytes()
+
+
+def test_workers_give_the_package_of_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bank large enough for workers: they render slices while the bank is still being
+    checked, and after; the package is byte for byte the one this process alone writes."""
+    source = big_bank(tmp_path / "big.yaml", 3_000)
+    sent: list[int] = []
+    real_topic = notes.EarlyRender.topic
+
+    def topic(self: notes.EarlyRender, topic: object) -> None:
+        real_topic(self, topic)  # type: ignore[arg-type]
+        sent.append(len(self.slices))
+
+    monkeypatch.setattr(notes.EarlyRender, "topic", topic)
+    monkeypatch.setattr(builder, "_questions_in", lambda source: 10_000)
+    with_workers = package(source)
+    assert sent
+    assert sent[-1] > 0  # slices went to a worker before the check ended
+    monkeypatch.setattr(builder, "start_pool", lambda questions: None)
+    assert package(source) == with_workers
+
+
+def test_a_worker_that_dies_early_is_a_located_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker that dies on the slices it is given while the bank is checked ends the build
+    with an error naming those questions, and nothing is written."""
+    source = big_bank(tmp_path / "big.yaml", 2_500)
+    parent = os.getpid()
+    real = notes._render_slice
+
+    def crash_in_a_worker(sources: list[notes.Source]) -> list[tuple[str, ...]]:
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(sources)
+
+    monkeypatch.setattr(notes, "_render_slice", crash_in_a_worker)
+    monkeypatch.setattr(builder, "_questions_in", lambda source: 10_000)
+    with pytest.raises(BuildError, match=r"worker died: killed by signal 9\) in the questions"):
+        builder.build(source, output=tmp_path / "out.apkg", now=T, cache=False)
+    assert not (tmp_path / "out.apkg").exists()
+    assert not source.with_suffix(".lock").exists()
