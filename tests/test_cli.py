@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from conftest import INVALID, SMALL
 
 from deckgen.checker import load_deck
-from deckgen.cli import main
+from deckgen.cli import COMMANDS, main
 
 
 @pytest.fixture
@@ -226,9 +226,7 @@ class TestDiff:
 
 
 class TestHelp:
-    @pytest.mark.parametrize(
-        "command", [[], ["validate"], ["build"], ["diff"], ["init"], ["stats"], ["schema"]]
-    )
+    @pytest.mark.parametrize("command", [[], *([name] for name in COMMANDS)])
     def test_every_command_has_help_with_example(
         self, runner: CliRunner, command: list[str]
     ) -> None:
@@ -375,7 +373,7 @@ class TestTerminal:
         self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
     ) -> None:
         """The progress bar shows for large builds on a terminal, and only there."""
-        from deckgen.cli import _ProgressBar
+        from deckgen.cli.common import ProgressBar as _ProgressBar
 
         _ProgressBar()(10_000, 10_000)
         monkeypatch.setattr(sys.stderr, "isatty", lambda: True)

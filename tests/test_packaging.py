@@ -62,7 +62,10 @@ def test_wheel_holds_every_file_of_the_package(wheel: zipfile.ZipFile) -> None:
         for path in package.rglob("*")
         if path.is_file() and "__pycache__" not in path.parts
     }
-    assert {f for f in files if f.endswith(".py")} >= {"deckgen/__init__.py", "deckgen/cli.py"}
+    assert {f for f in files if f.endswith(".py")} >= {
+        "deckgen/__init__.py",
+        "deckgen/cli/__init__.py",
+    }
     assert files - set(wheel.namelist()) == set()
 
 
