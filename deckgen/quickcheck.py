@@ -203,11 +203,20 @@ class _StreamChecker(BankChecker):
     def stream_question(self, start: YamlEvent) -> Question:
         self.collection(start, MappingStartEvent)
         values: dict[str, Any] = {}  # scalar events, and the node of a list of tags
-        while (event := self.events()).__class__ is not MappingEndEvent:
-            key = self.key(event)
+        events, key_tags = self.events, self.key_tags
+        # key(), inlined for the common case: this loop runs for every key of the bank.
+        while (event := events()).__class__ is not MappingEndEvent:
+            if event.__class__ is ScalarEvent and event.tag is None and event.anchor is None:
+                key = event.value
+                if key_tags.get((key, event.implicit)) != _STR:
+                    key = self.key(event)
+                else:
+                    self.nodes += 1
+            else:
+                key = self.key(event)
             if key in values:
                 raise _Unusual
-            value = self.events()
+            value = events()
             if key == "tags":
                 values[key] = self.subtree(value)
             elif value.__class__ is ScalarEvent and value.anchor is None:
@@ -234,9 +243,10 @@ class _StreamChecker(BankChecker):
             if event.__class__ is not ScalarEvent:
                 raise _Unusual
             text: str = event.value
-            if self.tag_of(event) != _STR:
+            tag = self.tag_of(event)
+            if tag != _STR:
                 # An empty optional value counts as left out.
-                if not required and self.tag_of(event) == _NULL and _EMPTY(text):
+                if not required and tag == _NULL and _EMPTY(text):
                     continue
                 raise _Unusual
             chars += len(text)
