@@ -103,3 +103,21 @@ def package_notes(apkg: Path) -> dict[str, tuple[str, str, int]]:
     finally:
         db.close()
     return {guid: (flds, tags, mod) for guid, flds, tags, mod in rows}
+
+
+def study(col: Collection, deck: str, answers: int) -> None:
+    """Answer ``answers`` cards of ``deck`` 'Good' with Anki's scheduler."""
+    col.decks.select(col.decks.id_for_name(deck))  # type: ignore[arg-type]
+    for _ in range(answers):
+        card = col.sched.getCard()
+        assert card is not None
+        col.sched.answerCard(card, 3)
+
+
+def progress(col: Collection) -> dict[int, tuple[int, int, int, int, int]]:
+    """Card id -> note id, interval, due, queue and review count, for every reviewed card."""
+    rows = col.db.all(
+        "select c.id, c.nid, c.ivl, c.due, c.queue, count(r.id) from cards c"
+        " join revlog r on r.cid = c.id group by c.id"
+    )
+    return {cid: (nid, ivl, due, queue, reviews) for cid, nid, ivl, due, queue, reviews in rows}

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from anki.collection import Collection
-from conftest import SMALL, ImportPackage
+from conftest import SMALL, ImportPackage, progress, study
 
 from deckgen.build import build
 
@@ -25,24 +25,6 @@ NEW_QUESTION = """\
         question: Does `while` have an `else` too?
         answer: Yes, with the same rule as `for`.
 """
-
-
-def study(col: Collection, answers: int) -> None:
-    """Answer ``answers`` cards 'Good' with Anki's scheduler."""
-    col.decks.select(col.decks.id_for_name(DECK))  # type: ignore[arg-type]
-    for _ in range(answers):
-        card = col.sched.getCard()
-        assert card is not None
-        col.sched.answerCard(card, 3)
-
-
-def progress(col: Collection) -> dict[int, tuple[int, int, int, int, int]]:
-    """Id, interval, due, queue and review count of every card that has been reviewed."""
-    rows = col.db.all(
-        "select c.id, c.nid, c.ivl, c.due, c.queue, count(r.id) from cards c"
-        " join revlog r on r.cid = c.id group by c.id"
-    )
-    return {cid: (nid, ivl, due, queue, reviews) for cid, nid, ivl, due, queue, reviews in rows}
 
 
 def note_id(col: Collection, question_id: str) -> int:
@@ -76,7 +58,7 @@ def test_release_keeps_progress_and_local_tags(
     """v1 -> study and tag -> v2: one edit, one new, one retired; nothing else touched."""
     v1 = build(source, output=tmp_path / "v1.apkg", now=T1)
     assert len(import_package(v1.path).new) == 3
-    study(collection, answers=2)
+    study(collection, DECK, 2)
     all_notes = list(collection.find_notes(""))
     collection.tags.bulk_add(all_notes, LOCAL_TAG)
     studied = progress(collection)

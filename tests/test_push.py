@@ -18,6 +18,7 @@ import pytest
 from anki.collection import Collection, ImportAnkiPackageRequest
 from ankiconnect_server import ANKICONNECT_IMPORT_OPTIONS, AnkiConnectServer
 from click.testing import CliRunner, Result
+from conftest import progress, study
 
 from deckgen.ankiconnect import (
     AnkiConnect,
@@ -305,24 +306,6 @@ class TestPushCommand:
         assert "Traceback" not in result.stderr
 
 
-def answer_cards(col: Collection, count: int) -> None:
-    """Answer ``count`` cards 'Good' with Anki's scheduler."""
-    col.decks.select(col.decks.id_for_name(DECK))  # type: ignore[arg-type]
-    for _ in range(count):
-        card = col.sched.getCard()
-        assert card is not None
-        col.sched.answerCard(card, 3)
-
-
-def progress(col: Collection) -> dict[int, tuple[int, int, int, int, int]]:
-    """Note id, interval, due, queue and review count of every reviewed card."""
-    rows = col.db.all(
-        "select c.id, c.nid, c.ivl, c.due, c.queue, count(r.id) from cards c"
-        " join revlog r on r.cid = c.id group by c.id"
-    )
-    return {cid: (nid, ivl, due, queue, reviews) for cid, nid, ivl, due, queue, reviews in rows}
-
-
 def test_push_study_edit_push(
     start_server: StartServer, collection: Collection, small_copy: Path, tmp_path: Path
 ) -> None:
@@ -334,7 +317,7 @@ def test_push_study_edit_push(
     v1 = push(small_copy, "-o", tmp_path / "v1.apkg", "--url", server.url, env=V1_TIME)
     assert v1.exit_code == 0, v1.stderr
     assert collection.note_count() == 3
-    answer_cards(collection, 2)
+    study(collection, DECK, 2)
     collection.tags.bulk_add(list(collection.find_notes("")), LOCAL_TAG)
     studied = progress(collection)
     assert len(studied) == 2

@@ -21,6 +21,25 @@ if TYPE_CHECKING:
 
 SourcePath = click.Path(exists=True, dir_okay=False, path_type=Path)
 
+# The options of every command that builds a package: build, push and watch.
+output_option = click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Where to write the .apkg  [default: dist/<deck-name>.apkg]",
+)
+lock_option = click.option(
+    "--lock",
+    "lock_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The lock file  [default: SOURCE with the suffix .lock, or deck.lock in a folder]",
+)
+allow_note_type_change_option = click.option(
+    "--allow-note-type-change",
+    is_flag=True,
+    help="Build even though the note type's fields or templates changed.",
+)
+
 
 class _BankPath(click.Path):
     """A bank: one YAML file, or a folder with deck.yaml and one topic per other .yaml file.

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from deckgen.cli.common import BankPath, count, echo, error_boundary
+from deckgen.cli.common import BankPath, count, echo, error_boundary, lock_option, output_option
 
 
 @click.command()
@@ -73,18 +73,8 @@ def preview(source: Path, folder: Path | None, serve: bool, port: int) -> None:
 
 @click.command()
 @click.argument("source", type=BankPath)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Where to write the .apkg  [default: dist/<deck-name>.apkg]",
-)
-@click.option(
-    "--lock",
-    "lock_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The lock file  [default: SOURCE with the suffix .lock]",
-)
+@output_option
+@lock_option
 @click.option(
     "--preview",
     "preview_folder",

@@ -6,33 +6,28 @@ from pathlib import Path
 
 import click
 
-from deckgen.cli.common import BankPath, ProgressBar, echo, error_boundary, report_build
+from deckgen.cli.common import (
+    BankPath,
+    ProgressBar,
+    allow_note_type_change_option,
+    echo,
+    error_boundary,
+    lock_option,
+    output_option,
+    report_build,
+)
 
 
 @click.command()
 @click.argument("source", type=BankPath)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Where to write the .apkg  [default: dist/<deck-name>.apkg]",
-)
-@click.option(
-    "--lock",
-    "lock_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The lock file  [default: SOURCE with the suffix .lock, or deck.lock in a folder]",
-)
+@output_option
+@lock_option
 @click.option(
     "--locked",
     is_flag=True,
     help="Use the lock as it is; fail if the source no longer matches it (for CI).",
 )
-@click.option(
-    "--allow-note-type-change",
-    is_flag=True,
-    help="Build even though the note type's fields or templates changed.",
-)
+@allow_note_type_change_option
 @click.option(
     "--no-cache",
     is_flag=True,
@@ -80,23 +75,9 @@ def build(
 
 @click.command()
 @click.argument("source", type=BankPath)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Where to write the .apkg  [default: dist/<deck-name>.apkg]",
-)
-@click.option(
-    "--lock",
-    "lock_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The lock file  [default: SOURCE with the suffix .lock, or deck.lock in a folder]",
-)
-@click.option(
-    "--allow-note-type-change",
-    is_flag=True,
-    help="Build even though the note type's fields or templates changed.",
-)
+@output_option
+@lock_option
+@allow_note_type_change_option
 @click.option(
     "--url",
     default="http://127.0.0.1:8765",
