@@ -132,6 +132,7 @@ class _StreamChecker(BankChecker):
         self.key_tags: dict[tuple[str, tuple[bool, bool]], str] = {}
         self.nodes = 0
         self.on_topic: Callable[[Topic], None] | None = None
+        self.mapping_end: YamlEvent = None
 
     def report(self, node: Node, message: str, code: Code) -> None:
         raise _Unusual
@@ -178,7 +179,7 @@ class _StreamChecker(BankChecker):
                 raise _Unusual
             seen.add(key)
             if key == "questions":
-                questions = self.sequence_of(self.stream_question)
+                questions = self.question_list()
             elif key in ("name", "tag"):
                 node = self.subtree(self.events())
                 name_node, tag_node = (node, tag_node) if key == "name" else (name_node, node)
@@ -199,6 +200,10 @@ class _StreamChecker(BankChecker):
         if self.on_topic is not None:
             self.on_topic(topic)
         return topic
+
+    def question_list(self) -> tuple[Question, ...]:
+        """A topic's questions."""
+        return self.sequence_of(self.stream_question)
 
     def stream_question(self, start: YamlEvent) -> Question:
         self.collection(start, MappingStartEvent)
@@ -224,6 +229,7 @@ class _StreamChecker(BankChecker):
                 values[key] = value
             else:
                 raise _Unusual
+        self.mapping_end = event  # where the next question's "- " is, for the incremental check
         kind_event = values.get("kind")
         kind = "basic" if kind_event is None else self.plain(kind_event)
         plan = _PLANS.get(kind)
