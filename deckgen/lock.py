@@ -130,7 +130,10 @@ def plan_release(
         if previous is not None and previous.kind != note.kind:
             kind_changed.append((qid, previous.kind, note.kind))
         if previous is not None and _unchanged(previous, note):
-            locked[qid] = replace(previous, content=note.content, retired=note.retired)
+            same = previous.content == note.content and previous.retired == note.retired
+            locked[qid] = (
+                previous if same else replace(previous, content=note.content, retired=note.retired)
+            )
             continue
         if qid in old_notes:
             changed.append(qid)
