@@ -9,9 +9,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from deckgen.checker import cyclic_gc_paused, load_deck
+from deckgen.buildstate import (
+    MAX_STATE_QUESTIONS,
+    BuildState,
+    StateHolder,
+    code_salt,
+    heads_rows,
+    lock_digest,
+)
+from deckgen.checker import cyclic_gc_paused, load_indexed
 from deckgen.errors import KindChangeError, LockError, NoteTypeChangeError, shown_path
 from deckgen.fileio import check_paths, transaction
+from deckgen.incremental import BankIndex, Edit, recheck
 from deckgen.limits import parse_epoch
 from deckgen.lock import (
     Lock,
@@ -26,10 +35,13 @@ from deckgen.model import Deck
 from deckgen.notes import (
     PARALLEL_MIN_QUESTIONS,
     EarlyRender,
+    NoteHead,
     Progress,
     RenderedNote,
     iter_notes,
+    note_head,
     note_heads,
+    render_source,
     start_pool,
 )
 from deckgen.notetypes import KINDS
@@ -80,6 +92,7 @@ def build(
     now: int,
     progress: Progress | None = None,
     cache: bool = True,
+    state: StateHolder | None = None,
 ) -> BuildResult:
     """Validate ``source``, write its .apkg and update its lock, together or not at all.
 
@@ -87,31 +100,48 @@ def build(
     a :class:`LockError` and nothing is written. Nothing is written either when the source
     is invalid, when a question changed its kind, or when a note type's structure changed
     without ``allow_note_type_change``. ``progress(done, total)`` is called as questions are
-    rendered. ``cache`` uses the render cache (see :mod:`deckgen.rendercache`).
+    rendered. ``cache`` uses the render cache (see :mod:`deckgen.rendercache`) and the
+    previous build's state (see :mod:`deckgen.buildstate`), from ``state`` or, by default,
+    the cache folder.
     """
+    holder = (state or StateHolder()) if cache else None
     with cyclic_gc_paused(), contextlib.ExitStack() as stack:
-        render_cache = open_cache(source) if cache else None
-        if render_cache is not None:
-            stack.callback(render_cache.close)
-        # Workers are forked before the bank is read, while this process is small: a fork
-        # later would count the whole bank again in every worker's memory. With the notes of
-        # a previous build in the cache, few are rendered: workers are forked then only if
-        # many are.
-        warm = render_cache is not None and render_cache.is_warm()
-        pool = None if warm else start_pool(_questions_in(source))
-        if pool is not None:
-            stack.callback(pool.close)
-        # The workers render the first topics while the rest are still being checked.
-        early = EarlyRender(pool) if pool is not None else None
-        deck = load_deck(source, name=name, on_topic=early.topic if early else None)
-        if pool is not None and deck_size(deck) < PARALLEL_MIN_QUESTIONS:
-            pool.close()  # fewer questions than its size suggested: one process is faster
-            pool = early = None
+        previous = holder.load(source) if holder is not None and not source.is_dir() else None
+        again = _check_again(source, previous, name) if previous is not None else None
+        render_cache = pool = early = None
+        index: BankIndex | None
+        if again is not None:  # a small edit of the bank of the previous build
+            index = again[0]
+            deck = index.deck
+            warm = True
+        else:
+            render_cache = open_cache(source) if cache else None
+            if render_cache is not None:
+                stack.callback(render_cache.close)
+            # Workers are forked before the bank is read, while this process is small: a
+            # fork later would count the whole bank again in every worker's memory. With the
+            # notes of a previous build in the cache, few are rendered: workers are forked
+            # then only if many are.
+            warm = render_cache is not None and render_cache.is_warm()
+            pool = None if warm else start_pool(_questions_in(source))
+            if pool is not None:
+                stack.callback(pool.close)
+            # The workers render the first topics while the rest are still being checked.
+            early = EarlyRender(pool) if pool is not None else None
+            on_topic = early.topic if early else None
+            deck, index = load_indexed(source, name=name, on_topic=on_topic, index=cache)
+            if pool is not None and deck_size(deck) < PARALLEL_MIN_QUESTIONS:
+                pool.close()  # fewer questions than its size suggested: one process is faster
+                pool = early = None
         lock_path = lock_path or lock_path_for(source)
         output = output or default_output(deck)
         check_paths(reads=_source_files(source, deck), writes={"lock": lock_path, "output": output})
-        old = read_lock(lock_path)
-        heads = note_heads(deck)
+        old, old_digest = _read_lock(lock_path, previous)
+        if again is not None and previous is not None:
+            heads = _heads_again(deck, previous, edit=again[1])
+            known = _fields_again(previous, deck, again[1])
+        else:
+            heads, known = note_heads(deck), None
         contents = [
             NoteContent(h.question_id, h.guid, h.kind.name, h.content, h.retired) for h in heads
         ]
@@ -126,11 +156,15 @@ def build(
             raise NoteTypeChangeError(_structure_message(old, release, lock_path))
         lock_written = old != release.lock or old.version != release.lock.version
         cards = 0
+        keep = holder is not None and index is not None and len(heads) <= MAX_STATE_QUESTIONS
+        fields: list[tuple[str, ...]] = []
 
         def counted(notes: Iterator[RenderedNote]) -> Iterator[RenderedNote]:
             nonlocal cards
             for note in notes:
                 cards += 0 if note.retired else len(note.ordinals)
+                if keep:
+                    fields.append(note.fields)
                 yield note
 
         notes = iter_notes(
@@ -141,6 +175,7 @@ def build(
             cache=render_cache,
             late_pool=warm,
             early=early,
+            known=known,
         )
         with transaction() as staged:
             # The lock first: if the process is killed between the two renames, the next
@@ -148,8 +183,9 @@ def build(
             lock_tmp = staged.stage(lock_path) if lock_written else None
             package_tmp = staged.stage(output)
             if lock_tmp is not None:
-                text = format_lock(release.lock, source_name=_lock_subject(source))
-                lock_tmp.write_text(text, encoding="utf-8")
+                text = format_lock(release.lock, source_name=_lock_subject(source)).encode()
+                lock_tmp.write_bytes(text)
+                old_digest = lock_digest(text)
             size = write_package(
                 deck,
                 counted(notes),
@@ -161,8 +197,85 @@ def build(
             staged.commit()
         if render_cache is not None:
             render_cache.commit()
+        if holder is not None:
+            kept = None
+            if keep and index is not None and old_digest is not None:
+                rows = heads_rows(heads)
+                kept = BuildState(
+                    code_salt(),
+                    str(source.resolve()),
+                    index,
+                    rows,
+                    fields,
+                    old_digest,
+                    release.lock,
+                    b"",
+                )
+            holder.save(source, kept)
         migrated = old.version if old is not None and old.version != release.lock.version else None
         return BuildResult(output, size, lock_path, lock_written, deck, release, cards, migrated)
+
+
+def _check_again(
+    source: Path, previous: BuildState, name: str | None
+) -> tuple[BankIndex, Edit] | None:
+    """The bank checked again around an edit of the previous build's (see
+    :mod:`deckgen.incremental`), or ``None`` when it must be checked in full."""
+    from deckgen.source import read_source
+
+    shown = shown_path(source) if name is None else name
+    data = read_source(source, name=shown)
+    return recheck(previous.index, data, file=shown, folder=source.parent)
+
+
+def _read_lock(path: Path, previous: BuildState | None) -> tuple[Lock | None, bytes | None]:
+    """The lock at ``path`` and the digest of its bytes: the previous build's lock, not
+    parsed again, if the file is still the one that build left."""
+    if previous is not None:
+        try:
+            data = path.read_bytes() if path.is_file() else None
+        except OSError:
+            data = None
+        if data is not None and lock_digest(data) == previous.lock_digest:
+            return previous.lock, previous.lock_digest  # type: ignore[return-value]
+    lock = read_lock(path)
+    if lock is None:
+        return None, None
+    try:
+        return lock, lock_digest(path.read_bytes())
+    except OSError:
+        return lock, None
+
+
+def _heads_again(deck: Deck, previous: BuildState, *, edit: Edit) -> list[NoteHead]:
+    """The heads of the notes of ``deck``: the previous build's for the questions the edit
+    did not touch."""
+    heads = []
+    for i, (topic, q) in enumerate(deck.questions):
+        was = edit.old_index(i)
+        if was is None:
+            heads.append(note_head(deck, topic, q))
+        else:
+            qid, guid, kind, tags, content, retired = previous.heads[was]
+            heads.append(NoteHead(qid, guid, KINDS[kind], tags, content, retired))
+    return heads
+
+
+def _fields_again(previous: BuildState, deck: Deck, edit: Edit) -> dict[int, tuple[str, ...]]:
+    """The previous build's fields of every note whose question renders as it did, by the
+    note's new index: all but the few the edit touched."""
+    old = list(previous.index.deck.questions)
+    # The questions read again around the edit are mostly unchanged: matched by id.
+    again = {old[i][1].id: i for i in range(edit.start, edit.old_stop)}
+    known = {}
+    for i, (topic, q) in enumerate(deck.questions):
+        was = edit.old_index(i)
+        if was is None:
+            was = again.get(q.id)
+            if was is None or render_source(*old[was]) != render_source(topic, q):
+                continue
+        known[i] = previous.fields[was]
+    return known
 
 
 def deck_size(deck: Deck) -> int:

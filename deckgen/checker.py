@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
@@ -45,6 +45,9 @@ from deckgen.model import (
 from deckgen.partial import Span, without_problems
 from deckgen.source import compose, compose_bytes, decode, read_source, read_text
 from deckgen.walker import Entry, NodeWalker, TooManyProblems, did_you_mean
+
+if TYPE_CHECKING:
+    from deckgen.incremental import BankIndex
 
 _ID_RE = re.compile(QUESTION_ID_PATTERN)
 _T = TypeVar("_T")
@@ -89,23 +92,44 @@ def load_deck(
     """Read, compose and validate a bank: one file, or a folder (see :mod:`deckgen.folder`);
     ``name`` is how problems name the file or folder. ``on_topic`` may be given topics of a
     file as they are checked, before the whole bank is (not all, nor only valid ones)."""
+    return load_indexed(path, name=name, on_topic=on_topic, index=False)[0]
+
+
+def load_indexed(
+    path: Path,
+    *,
+    name: str | None = None,
+    on_topic: Callable[[Topic], None] | None = None,
+    index: bool = True,
+) -> tuple[Deck, BankIndex | None]:
+    """:func:`load_deck`, with the index of a one-file bank that a build keeps to check the
+    next edit quickly (see :mod:`deckgen.incremental`), when it has one and ``index``."""
     if path.is_dir():
         from deckgen.folder import load_folder
 
-        return load_folder(path, name=name)
-    from deckgen.quickcheck import quick_load
-
+        return load_folder(path, name=name), None
     shown = errors.shown_path(path) if name is None else name
+    found: BankIndex | None = None
     with cyclic_gc_paused():
         data = read_source(path, name=shown)
-        deck = quick_load(data, file=shown, folder=path.parent, on_topic=on_topic)
+        if index:
+            from deckgen.incremental import index_bank
+
+            deck, found = index_bank(data, file=shown, folder=path.parent, on_topic=on_topic)
+        else:
+            from deckgen.quickcheck import quick_load
+
+            deck = quick_load(data, file=shown, folder=path.parent, on_topic=on_topic)
         if deck is None:
             # Only a bank with a problem (or something unusual) gets here: it is composed,
             # and walked by the checker that locates every problem (the text locates those
             # inside texts).
             root = compose_bytes(data, name=shown)
             deck = validate(root, file=shown, text=decode(data, name=shown), folder=path.parent)
-    return replace(deck, sources=(path,))
+    deck = replace(deck, sources=(path,))
+    if found is not None:
+        found.deck = deck
+    return deck, found
 
 
 @contextmanager

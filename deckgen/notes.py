@@ -109,16 +109,16 @@ class NoteHead(NamedTuple):
 
 def note_heads(deck: Deck) -> list[NoteHead]:
     """The head of every note of ``deck``, in source order, from the source alone."""
-    heads = []
-    for topic, q in deck.questions:
-        tags = deck.note_tags(topic, q)
-        media = {f"media:{url}": file.sha256 for url, file in q.media.items()}
-        texts = sorted({**q.texts, "topic": topic.name, **media}.items())
-        content = source_hash(q.kind, texts, tags)
-        heads.append(
-            NoteHead(q.id, note_guid(deck.id, q.id), KINDS[q.kind], tags, content, q.retired)
-        )
-    return heads
+    return [note_head(deck, topic, q) for topic, q in deck.questions]
+
+
+def note_head(deck: Deck, topic: Topic, q: Question) -> NoteHead:
+    """The head of the note of question ``q`` of ``topic`` in ``deck``."""
+    tags = deck.note_tags(topic, q)
+    media = {f"media:{url}": file.sha256 for url, file in q.media.items()}
+    texts = sorted({**q.texts, "topic": topic.name, **media}.items())
+    content = source_hash(q.kind, texts, tags)
+    return NoteHead(q.id, note_guid(deck.id, q.id), KINDS[q.kind], tags, content, q.retired)
 
 
 class EarlyRender:
@@ -157,12 +157,14 @@ def iter_notes(
     cache: RenderCache | None = None,
     late_pool: bool = False,
     early: EarlyRender | None = None,
+    known: Mapping[int, tuple[str, ...]] | None = None,
 ) -> Iterator[RenderedNote]:
     """The notes of ``deck`` in source order, rendered as they are needed: by ``pool``'s
     workers and this process, or found in ``cache`` (which is given every note, to keep).
     ``heads`` are :func:`note_heads` of the deck, if the caller has them. With
     ``late_pool`` and no ``pool``, workers are forked if many notes are not in the cache.
-    ``early`` holds slices the workers were given while the deck was being checked."""
+    ``early`` holds slices the workers were given while the deck was being checked.
+    ``known`` has the fields of notes, by index, that a previous build rendered."""
     pairs = list(deck.questions)
     heads = note_heads(deck) if heads is None else heads
     sources = [_source(topic, q) for topic, q in pairs]
@@ -179,6 +181,7 @@ def iter_notes(
     cached = cache.get_many(keys) if cache is not None else {}
     # An entry of the wrong shape (a damaged cache) is rendered again.
     cached = {i: f for i, f in cached.items() if len(f) == len(heads[i].kind.fields)}
+    cached.update(known or {})
     missing = [i for i in range(early_end, len(sources)) if i not in cached]
     size = max(_MIN_SLICE, min(_MAX_SLICE, -(-len(missing) // (8 * _processes(pool)))))
     bounds = [(a, min(a + size, len(missing))) for a in range(0, len(missing), size)]
@@ -243,6 +246,11 @@ _SLICE_PROGRESS = 500
 
 def _processes(pool: RenderPool | None) -> int:
     return 1 + (len(pool.workers) if pool is not None else 0)
+
+
+def render_source(topic: Topic, question: Question) -> Source:
+    """What a question's note is rendered from: equal sources render equal fields."""
+    return _source(topic, question)
 
 
 def _source(topic: Topic, question: Question) -> Source:

@@ -129,6 +129,10 @@ class Watcher:
         self.deck: Deck | None = None
         self.problems: list[Problem] = []
         self.version = 0
+        from deckgen.buildstate import StateHolder
+
+        # The last build's state, kept in memory: a save rebuilds only what it changed.
+        self.state = StateHolder(memory=True)
         self.poller = Poller(
             lambda: watched_files(self.source, self.deck),
             interval=self.interval,
@@ -185,6 +189,7 @@ class Watcher:
                 name=self.shown,
                 lock_path=self.lock_path,
                 now=builder.release_time(),
+                state=self.state,
             )
         except SourceError as e:
             return None, list(e.problems)

@@ -1,0 +1,153 @@
+"""deckgen.buildstate: a build that starts from the previous build's state writes exactly the
+package and lock that a build from scratch writes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from test_rendercache import T, bank, edit_one_answer
+
+import deckgen.build as builder
+from deckgen.build import build
+from deckgen.buildstate import StateHolder, state_path
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("DECKGEN_CACHE_DIR", str(folder))
+    return folder
+
+
+def outputs(source: Path, out: Path, *, now: int, **options: object) -> tuple[bytes, bytes]:
+    """Build ``source`` to ``out`` (its lock beside the source) and return package and lock."""
+    build(source, output=out, now=now, **options)  # type: ignore[arg-type]
+    return out.read_bytes(), source.with_suffix(".lock").read_bytes()
+
+
+def from_scratch(source: Path, lock: bytes, tmp_path: Path, *, now: int) -> tuple[bytes, bytes]:
+    """What a build without any cache or state writes, from the same lock."""
+    twin = bank(tmp_path / "twin")
+    twin.write_bytes(source.read_bytes())
+    twin.with_suffix(".lock").write_bytes(lock)
+    return outputs(twin, tmp_path / "twin.apkg", now=now, cache=False)
+
+
+def no_full_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make a build fail if it reads the whole bank instead of starting from the state."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the bank was checked in full")
+
+    monkeypatch.setattr(builder, "load_indexed", refuse)
+
+
+def test_a_rebuild_from_the_state_is_a_build_from_scratch(
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = bank(tmp_path / "bank")
+    out = tmp_path / "out.apkg"
+    outputs(source, out, now=T)
+    path = state_path(source)
+    assert path is not None
+    assert path.is_file()
+    assert not [p for p in source.parent.rglob("*.cache")]  # outside the bank's folder
+    for step in range(3):
+        lock = source.with_suffix(".lock").read_bytes()
+        edit_one_answer(source)
+        now = T + 100 * (step + 1)
+        with monkeypatch.context() as patch:
+            no_full_check(patch)
+            rebuilt = outputs(source, out, now=now)
+        assert rebuilt == from_scratch(source, lock, tmp_path, now=now)
+
+
+def test_a_question_added_and_a_lock_changed_by_hand(
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = bank(tmp_path / "bank")
+    out = tmp_path / "out.apkg"
+    first_lock = outputs(source, out, now=T)[1]
+    text = source.read_text(encoding="utf-8")
+    at = text.index("      - id:", len(text) // 2)
+    added = "      - id: added-late\n        question: Added?\n        answer: Yes.\n"
+    source.write_text(text[:at] + added + text[at:], encoding="utf-8")
+    lock = source.with_suffix(".lock").read_bytes()
+    with monkeypatch.context() as patch:
+        no_full_check(patch)
+        rebuilt = outputs(source, out, now=T + 5)
+    assert rebuilt == from_scratch(source, lock, tmp_path, now=T + 5)
+    # The lock put back as it was (a checkout): not the state's lock, so read from the file.
+    source.with_suffix(".lock").write_bytes(first_lock)
+    expected = from_scratch(source, first_lock, tmp_path, now=T + 9)
+    assert outputs(source, out, now=T + 9) == expected
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: data[: len(data) // 2],
+        lambda data: b"garbage",
+        lambda data: data[:100] + bytes(b ^ 0x55 for b in data[100:200]) + data[200:],
+    ],
+    ids=["truncated", "foreign", "garbled"],
+)
+def test_a_damaged_state_is_not_used(tmp_path: Path, cache_dir: Path, damage: object) -> None:
+    source = bank(tmp_path / "bank")
+    out = tmp_path / "out.apkg"
+    outputs(source, out, now=T)
+    lock = source.with_suffix(".lock").read_bytes()
+    path = state_path(source)
+    assert path is not None
+    path.write_bytes(damage(path.read_bytes()))  # type: ignore[operator]
+    edit_one_answer(source)
+    assert outputs(source, out, now=T + 1) == from_scratch(source, lock, tmp_path, now=T + 1)
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="file modes are POSIX's")
+def test_a_state_others_may_write_is_not_read(
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = bank(tmp_path / "bank")
+    outputs(source, tmp_path / "out.apkg", now=T)
+    path = state_path(source)
+    assert path is not None
+    assert StateHolder().load(source) is not None
+    path.chmod(0o666)
+    assert StateHolder().load(source) is None
+
+
+def test_a_state_in_memory_for_watch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache_dir: Path
+) -> None:
+    """``deckgen watch`` keeps the state in memory, and writes none to the cache folder."""
+    source = bank(tmp_path / "bank")
+    out = tmp_path / "out.apkg"
+    holder = StateHolder(memory=True)
+    outputs(source, out, now=T, state=holder)
+    assert holder.state is not None
+    path = state_path(source)
+    assert path is not None
+    assert not path.exists()
+    lock = source.with_suffix(".lock").read_bytes()
+    edit_one_answer(source)
+    with monkeypatch.context() as patch:
+        no_full_check(patch)
+        rebuilt = outputs(source, out, now=T + 3, state=holder)
+    assert rebuilt == from_scratch(source, lock, tmp_path, now=T + 3)
+
+
+def test_an_invalid_edit_is_reported_as_by_a_full_check(tmp_path: Path, cache_dir: Path) -> None:
+    from deckgen.errors import SourceError
+
+    source = bank(tmp_path / "bank")
+    outputs(source, tmp_path / "out.apkg", now=T)
+    text = source.read_text(encoding="utf-8")
+    source.write_text(text.replace("answer: |", "answer: |\n  oops: [", 1), encoding="utf-8")
+    with pytest.raises(SourceError) as found:
+        build(source, output=tmp_path / "out.apkg", now=T + 1)
+    with pytest.raises(SourceError) as expected:
+        build(source, output=tmp_path / "out.apkg", now=T + 1, cache=False)
+    assert [str(p) for p in found.value.problems] == [str(p) for p in expected.value.problems]
