@@ -16,6 +16,7 @@ TARGETS = {
     "build_time": 1.5,
     "build_memory": 1.5,
     "rebuild_time": 0.25,
+    "watch_rebuild_time": 0.25,
     "validate_time": 1.0,
     "help": 1.5,
     "validate_questions": 2.5,
@@ -78,16 +79,22 @@ def markdown(results: dict[str, Any]) -> str:
         lines += [
             "",
             "Editing one answer and building again, against the cold build of the same round:",
+            "with `deckgen build` (a new process, starting from the build state in the cache",
+            "folder), and inside a `deckgen watch` session (the state in memory):",
             "",
-            "| bank | questions | cold build s | rebuild s | ratio |",
-            "| --- | ---: | ---: | ---: | ---: |",
+            "| bank | questions | cold build s | rebuild s | ratio | watch rebuild s | ratio |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for b in rebuilt:
+            watch = "| - | - |"
+            if "watch_rebuild_time" in b["ratios"]:
+                ratio = _ratio(b["ratios"]["watch_rebuild_time"], limit(b, "watch_rebuild_time"))
+                watch = f"| {_median(b['runs']['watch_rebuild'], 'wall_s'):.2f} | {ratio} |"
             lines.append(
                 f"| {SHAPES.get(b['shape'], b['shape'])} | {b['questions']:,} "
                 f"| {_median(b['runs']['build'], 'wall_s'):.2f} "
                 f"| {_median(b['runs']['rebuild'], 'wall_s'):.2f} "
-                f"| {_ratio(b['ratios']['rebuild_time'], limit(b, 'rebuild_time'))} |"
+                f"| {_ratio(b['ratios']['rebuild_time'], limit(b, 'rebuild_time'))} " + watch
             )
     lines += [
         "",

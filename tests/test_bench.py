@@ -48,11 +48,14 @@ def test_harness_writes_results_and_readme(tmp_path: Path) -> None:
         ("code", 200),
     ]
     for bank in results["banks"]:
-        assert set(bank["runs"]) == {"yaml_load", "validate", "floor", "build", "rebuild"}
+        assert set(bank["runs"]) == {
+            *("yaml_load", "validate", "floor", "build", "rebuild", "watch_rebuild"),
+        }
         assert all(len(runs) == 1 for runs in bank["runs"].values())
         build = bank["runs"]["build"][0]
         assert build["tree_peak_mib"] >= build["largest_process_mib"] > 0
         assert set(bank["ratios"]) >= {"build_time", "build_memory", "rebuild_time"}
+        assert bank["ratios"]["watch_rebuild_time"]["median"] > 0
     # Below 10,000 questions only start-up has targets.
     assert {t["metric"] for t in results["targets"]} == {"help", "validate_questions"}
     assert not list((out / "rounds").iterdir())  # every round cleans up its folder
