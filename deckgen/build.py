@@ -237,7 +237,7 @@ def _read_lock(path: Path, previous: BuildState | None) -> tuple[Lock | None, by
         except OSError:
             data = None
         if data is not None and lock_digest(data) == previous.lock_digest:
-            return previous.lock, previous.lock_digest  # type: ignore[return-value]
+            return previous.lock, previous.lock_digest
     lock = read_lock(path)
     if lock is None:
         return None, None

@@ -91,8 +91,10 @@ def test_a_question_added_and_a_lock_changed_by_hand(
         lambda data: data[: len(data) // 2],
         lambda data: b"garbage",
         lambda data: data[:100] + bytes(b ^ 0x55 for b in data[100:200]) + data[200:],
+        # One character of a question's text changed: still a valid state, but not this one.
+        lambda data: data.replace(b"Starlette", b"Starlettx", 1),
     ],
-    ids=["truncated", "foreign", "garbled"],
+    ids=["truncated", "foreign", "garbled", "one-character"],
 )
 def test_a_damaged_state_is_not_used(tmp_path: Path, cache_dir: Path, damage: object) -> None:
     source = bank(tmp_path / "bank")
@@ -102,6 +104,7 @@ def test_a_damaged_state_is_not_used(tmp_path: Path, cache_dir: Path, damage: ob
     path = state_path(source)
     assert path is not None
     path.write_bytes(damage(path.read_bytes()))  # type: ignore[operator]
+    assert StateHolder().load(source) is None
     edit_one_answer(source)
     assert outputs(source, out, now=T + 1) == from_scratch(source, lock, tmp_path, now=T + 1)
 
