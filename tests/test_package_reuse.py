@@ -173,6 +173,22 @@ def write_small(out: Path, mods: dict[str, int], *, text: str | None = None) -> 
 
 
 class TestAnki:
+    def test_a_package_of_many_chunks_imports(
+        self,
+        releases: tuple[Release, Release],
+        tmp_path: Path,
+        collection: Collection,
+        import_package: ImportPackage,
+    ) -> None:
+        """Anki reads a collection deflated in ~20 chunks, the edit included."""
+        _, v2 = releases
+        write(v2, tmp_path / "v2.apkg")
+        with zipfile.ZipFile(tmp_path / "v2.apkg") as archive:
+            assert archive.getinfo("collection.anki2").file_size > 16 * zipwriter.CHUNK
+        assert len(import_package(tmp_path / "v2.apkg").new) == QUESTIONS
+        (edited,) = collection.find_notes(f"ID:{EDITED}")
+        assert collection.get_note(edited)["Answer"].endswith(" Edited.</p>")
+
     def test_ids_taken_by_earlier_releases_are_not_a_problem(
         self, tmp_path: Path, collection: Collection, import_package: ImportPackage
     ) -> None:
