@@ -121,7 +121,8 @@ def write_zip(
     threads: int = 1,
 ) -> None:
     """Write a zip of ``entries`` (name -> bytes, or a file streamed chunk by chunk) with a
-    fixed date and mode; reuse the compressed chunks in ``chunks``, then keep this zip's."""
+    fixed date and mode, on ``threads`` threads if the files are large; reuse the compressed
+    chunks in ``chunks``, then keep this zip's there."""
     files = sum(d.stat().st_size for d in entries.values() if isinstance(d, Path))
     threads = threads if files > THREADS_FROM else 1
     writer = _Writer(chunks, threads)
@@ -171,7 +172,8 @@ class _Writer:
         out.write(_FINAL_BLOCK)
         compressed = out.tell() - offset - _local_header_size(encoded, zip64)
         if not zip64 and max(size, compressed) > 0xFFFFFFFF:
-            raise ValueError(f"{name} grew past 4 GiB while it was written")
+            # Only a file that grew while it was read can get here; the caller reports OSError.
+            raise OSError(f"{name} grew past 4 GiB while it was read")
         end = out.tell()
         out.seek(offset)
         out.write(_local_header(encoded, flags, zip64, crc, compressed, size))
