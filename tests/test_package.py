@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import struct
 import zipfile
 from pathlib import Path
 
@@ -249,25 +248,3 @@ def test_note_guid_is_genankis(deck_id: int, question_id: str) -> None:
     import genanki
 
     assert notes.note_guid(deck_id, question_id) == genanki.guid_for(deck_id, question_id)
-
-
-def test_large_entries_are_zip64(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """An entry that may pass 2 GiB is written with zip64 fields (declared before it is
-    streamed); a small package keeps the plain form."""
-    big = tmp_path / "big.bin"
-    big.write_bytes(b"x" * 4096)
-    monkeypatch.setattr(package, "_ZIP64_FROM", 1024)
-    package._zip(tmp_path / "out.zip", {"big": big, "small": b"y"})
-    with zipfile.ZipFile(tmp_path / "out.zip") as archive:
-        assert archive.read("big") == b"x" * 4096
-        assert archive.read("small") == b"y"
-    data = (tmp_path / "out.zip").read_bytes()
-    extras = {}
-    header = data.find(b"PK\x03\x04")
-    while header >= 0 and len(extras) < 2:  # the local headers, in entry order
-        name_length, extra_length = struct.unpack("<HH", data[header + 26 : header + 30])
-        name = data[header + 30 : header + 30 + name_length].decode()
-        extras[name] = data[header + 30 + name_length : header + 30 + name_length + extra_length]
-        header = data.find(b"PK\x03\x04", header + 30)
-    assert extras["big"][:2] == b"\x01\x00"  # the zip64 extended information field
-    assert extras["small"] == b""
