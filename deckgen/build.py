@@ -48,6 +48,7 @@ from deckgen.notetypes import KINDS
 from deckgen.package import note_type_state, write_package
 from deckgen.render import renderer_versions
 from deckgen.rendercache import open_cache
+from deckgen.zipwriter import DeflateChunks
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,11 @@ def build(
         lock_written = old != release.lock or old.version != release.lock.version
         cards = 0
         keep = holder is not None and index is not None and len(heads) <= MAX_STATE_QUESTIONS
+        # The package's compressed pages: those of the previous build that did not change
+        # are not compressed again.
+        chunks = None
+        if keep:
+            chunks = DeflateChunks.load(previous.chunks) if previous else DeflateChunks()
         fields: list[tuple[str, ...]] = []
 
         def counted(notes: Iterator[RenderedNote]) -> Iterator[RenderedNote]:
@@ -193,6 +199,7 @@ def build(
                 mods={qid: note.mod for qid, note in release.lock.notes.items()},
                 note_type_mods={k: t.mod for k, t in release.lock.note_types.items()},
                 media={f.name: f.path for _, q in deck.questions for f in q.media.values()},
+                chunks=chunks,
             )
             staged.commit()
         if render_cache is not None:
@@ -209,7 +216,7 @@ def build(
                     fields,
                     old_digest,
                     release.lock,
-                    b"",
+                    chunks.dump() if chunks is not None else b"",
                 )
             holder.save(source, kept)
         migrated = old.version if old is not None and old.version != release.lock.version else None
