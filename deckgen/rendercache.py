@@ -1,9 +1,9 @@
 """A cache of rendered notes between builds, so that editing one answer re-renders one note.
 
 An entry is a note's fields, keyed by everything they are made from: the note's kind, topic
-name, id, texts and media names, and what renders them (deckgen's version and its rendering
-code, RENDER_VERSION, the Markdown and highlighting libraries' versions, Python's). So a hit
-is exactly what rendering would give, and a build that uses the cache writes the same bytes
+name, id, texts and media names, and what renders them (deckgen's rendering code,
+RENDER_VERSION, the Markdown and highlighting libraries' versions, Python's). So a hit is
+exactly what rendering would give, and a build that uses the cache writes the same bytes
 as one that does not.
 
 Each bank has one file in the user's cache folder, never in the bank's (see
@@ -208,18 +208,11 @@ def _evict(folder: Path, limit: int) -> None:
 @functools.cache
 def _salt() -> bytes:
     """What renders a note, as a key for the hash: a change to any part is a new cache."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    from deckgen import DISTRIBUTION
     from deckgen.render import RENDER_VERSION, renderer_versions
 
-    try:
-        deckgen_version = version(DISTRIBUTION)
-    except PackageNotFoundError:
-        deckgen_version = "unknown"
+    # deckgen's own version is not needed: its rendering code, hashed below, is what counts.
     parts = [
         f"format {CACHE_FORMAT}",
-        f"deckgen {deckgen_version}",
         f"html {RENDER_VERSION}",
         *(f"{name} {v}" for name, v in sorted(renderer_versions().items())),
         f"python {sys.version_info[0]}.{sys.version_info[1]}",

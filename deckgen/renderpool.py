@@ -13,7 +13,6 @@ process sentinel fires, and an interrupted build stops every worker before it re
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import pickle
 import shutil
@@ -21,9 +20,11 @@ import signal
 import tempfile
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from multiprocessing.connection import Connection, wait
-from multiprocessing.process import BaseProcess
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # multiprocessing is imported only when a pool starts: a rebuild has none
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
 
 Work = Any  # one slice of questions, as the render function takes it
 Result = list[tuple[str, ...]]
@@ -58,6 +59,8 @@ def available_cpus() -> int:
 
 def can_fork() -> bool:
     """Whether workers can be forked here (not on Windows, for one)."""
+    import multiprocessing
+
     return "fork" in multiprocessing.get_all_start_methods()
 
 
@@ -76,6 +79,8 @@ class RenderPool:
         self.done: dict[int, str] = {}  # ticket -> the file of its result
         self.labels: dict[int, object] = {}
         self.tickets = 0
+        import multiprocessing
+
         context = multiprocessing.get_context("fork")
         try:
             for _ in range(workers):
@@ -179,6 +184,8 @@ class RenderPool:
             _, receive, process = self.workers[number]
             waiting[receive] = number
             waiting[process.sentinel] = number
+        from multiprocessing.connection import wait
+
         found = wait(list(waiting), timeout=None if block else 0)
         return sorted({waiting[item] for item in found})
 

@@ -68,7 +68,15 @@ def __getattr__(name: str) -> Any:
 
 @functools.cache
 def renderer_versions() -> dict[str, str]:
-    """The installed versions of the Markdown parser and the highlighter, for the lock."""
-    from importlib.metadata import version
+    """The installed versions of the Markdown parser and the highlighter, for the lock:
+    each library's own ``__version__`` (importlib.metadata, which would find the same, takes
+    longer to import than a whole rebuild takes to check its bank)."""
+    versions = {}
+    for name in _LIBRARIES:
+        found = getattr(importlib.import_module(name.lower()), "__version__", None)
+        if not isinstance(found, str):
+            from importlib.metadata import version
 
-    return {name.lower(): version(name) for name in _LIBRARIES}
+            found = version(name)
+        versions[name.lower()] = found
+    return versions
