@@ -111,8 +111,9 @@ def build(
         again = _check_again(source, previous, name) if previous is not None else None
         render_cache = pool = early = None
         index: BankIndex | None
+        edit: Edit | None = None
         if again is not None:  # a small edit of the bank of the previous build
-            index = again[0]
+            index, edit = again
             deck = index.deck
             warm = True
         else:
@@ -138,9 +139,9 @@ def build(
         output = output or default_output(deck)
         check_paths(reads=_source_files(source, deck), writes={"lock": lock_path, "output": output})
         old, old_digest = _read_lock(lock_path, previous)
-        if again is not None and previous is not None:
-            heads = _heads_again(deck, previous, edit=again[1])
-            known = _fields_again(previous, deck, again[1])
+        if previous is not None and edit is not None:
+            heads = _heads_again(deck, previous, edit=edit)
+            known = _fields_again(previous, deck, edit)
         else:
             heads, known = note_heads(deck), None
         contents = [
@@ -207,18 +208,17 @@ def build(
         if holder is not None:
             kept = None
             if keep and index is not None and old_digest is not None:
-                rows = heads_rows(heads)
                 kept = BuildState(
                     code_salt(),
                     str(source.resolve()),
                     index,
-                    rows,
+                    heads_rows(heads),
                     fields,
                     old_digest,
                     release.lock,
                     chunks.dump() if chunks is not None else b"",
                 )
-            holder.save(source, kept)
+            holder.save(source, kept)  # None forgets a state that no longer describes it
         migrated = old.version if old is not None and old.version != release.lock.version else None
         return BuildResult(output, size, lock_path, lock_written, deck, release, cards, migrated)
 
