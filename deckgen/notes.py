@@ -72,14 +72,22 @@ Source = tuple[str, str, str, Mapping[str, str], Mapping[str, str] | None]
 
 
 def make_notes(
-    deck: Deck, *, jobs: int | None = None, progress: Progress | None = None
+    deck: Deck,
+    *,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+    known: Sequence[tuple[str, ...]] | None = None,
 ) -> list[RenderedNote]:
     """Render every question of ``deck`` into a note, calling ``progress(done, total)`` as
     slices of questions are done. ``jobs`` processes render large decks (default: one per
-    CPU this process may use, at most 8)."""
-    pool = start_pool(sum(len(t.questions) for t in deck.topics), jobs=jobs)
+    CPU this process may use, at most 8). ``known`` has every note's fields, in order, when
+    a build of this very deck has just rendered them."""
+    found = dict(enumerate(known)) if known is not None else None
+    pool = None
+    if found is None:
+        pool = start_pool(sum(len(t.questions) for t in deck.topics), jobs=jobs)
     try:
-        return list(iter_notes(deck, pool=pool, progress=progress))
+        return list(iter_notes(deck, pool=pool, progress=progress, known=found))
     finally:
         if pool is not None:
             pool.close()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -168,7 +168,7 @@ class Watcher:
                     from deckgen.checker import check_deck
 
                     deck, problems = check_deck(self.source, name=self.shown)
-                self._write_preview(deck, problems)
+                self._write_preview(deck, problems, self._fields_of(result))
             times.append(time.perf_counter())
         except PathError:
             raise  # the command's paths are wrong: no save can fix that
@@ -195,13 +195,31 @@ class Watcher:
             return None, list(e.problems)
         return result, []
 
-    def _write_preview(self, deck: Deck | None, problems: list[Problem]) -> None:
+    def _fields_of(self, result: BuildResult | None) -> Sequence[tuple[str, ...]] | None:
+        """The fields of every note of the build's deck, if it kept them: the preview shows
+        the same HTML without rendering it again."""
+        state = self.state.state
+        if result is None or state is None or state.index.deck is not result.deck:
+            return None
+        return state.fields
+
+    def _write_preview(
+        self,
+        deck: Deck | None,
+        problems: list[Problem],
+        known: Sequence[tuple[str, ...]] | None = None,
+    ) -> None:
         from deckgen.preview import write_preview
 
         assert self.preview is not None
         self.version += 1
         write_preview(
-            self.preview, deck=deck, problems=problems, source=self.shown, version=self.version
+            self.preview,
+            deck=deck,
+            problems=problems,
+            source=self.shown,
+            version=self.version,
+            known=known,
         )
         if self.server is not None:
             self.server.version = self.version  # after the page is in place: pages reload

@@ -156,3 +156,27 @@ class TestCommand:
         result = CliRunner().invoke(main, ["preview", str(KINDS), "--port", "8000"])
         assert result.exit_code == 2
         assert "Error: --port needs --serve" in result.output
+
+
+def test_stripping_tags_quickly_strips_what_anki_strips() -> None:
+    """The search text drops tags as Anki's pattern does (comments, style and script
+    elements whole); text without those takes a simpler pattern, which must agree."""
+    import random
+
+    from deckgen.preview import cloze
+
+    rng = random.Random(3)
+    parts = [
+        "<b>",
+        "</b>",
+        "a",
+        "<",
+        ">",
+        "<!-- c -->",
+        "<style>p{}</style>",
+        "<SCRIPT s>x</script>",
+    ]
+    parts += ["&amp;", "\n", "<br/>", "<x", "y>", "<Style>"]
+    for _ in range(5_000):
+        text = "".join(rng.choice(parts) for _ in range(rng.randrange(12)))
+        assert cloze.strip_html_preserving_entities(text) == cloze._HTML.sub("", text), text

@@ -182,3 +182,34 @@ class TestPolling:
         assert path.read_text() == "123"
         assert ticks[0] == 6  # the change seen at tick 1, then quiet from tick 3 to tick 6
         assert poller.seen == snapshot([path])
+
+
+def test_the_preview_takes_the_build_s_notes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a build, the preview shows the notes the build rendered (none rendered twice),
+    and the page is the one a preview of the bank from scratch writes."""
+    from deckgen import notes
+    from deckgen.preview import write_preview
+
+    bank = tmp_path / "bank.yaml"
+    shutil.copy(KINDS, bank)
+    monkeypatch.setenv("DECKGEN_CACHE_DIR", str(tmp_path / "cache"))
+    watcher = Watcher(
+        bank, say=Said(), name="bank.yaml", output=tmp_path / "deck.apkg", preview=tmp_path / "p"
+    )
+    watcher.rebuild()
+    bank.write_text(bank.read_text().replace("The global interpreter lock", "The GIL, edited"))
+    rendered: list[int] = []
+    original = notes._render_slice
+
+    def counting(sources: list[object]) -> list[tuple[str, ...]]:
+        rendered.append(len(sources))
+        return original(sources)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(notes, "_render_slice", counting)
+    watcher.rebuild()
+    assert sum(rendered) == 1  # the edited note, by the build; the preview renders none
+    deck = load_deck(bank)
+    fresh = write_preview(tmp_path / "fresh", deck=deck, problems=[], source="bank.yaml", version=2)
+    assert (tmp_path / "p" / "index.html").read_bytes() == fresh.path.read_bytes()

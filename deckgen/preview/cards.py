@@ -5,7 +5,7 @@ Anki renders them, then as Anki's reviewer shows them."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -126,12 +126,15 @@ def render_note(
         yield PreviewCard(*where, note.tags, note.retired, sides, front, back)
 
 
-def preview_cards(deck: Deck) -> list[PreviewCard]:
-    """Every card of ``deck``, in the order of its notes, as the package would hold them."""
+def preview_cards(
+    deck: Deck, *, known: Sequence[tuple[str, ...]] | None = None
+) -> list[PreviewCard]:
+    """Every card of ``deck``, in the order of its notes, as the package would hold them
+    (``known``: the fields of every note, when a build has just rendered them)."""
     topics = {id(topic): index for index, topic in enumerate(deck.topics)}
     pairs = list(deck.questions)
     cards: list[PreviewCard] = []
-    for (topic, question), note in zip(pairs, make_notes(deck), strict=True):
+    for (topic, question), note in zip(pairs, make_notes(deck, known=known), strict=True):
         cards += render_note(note, deck_name=deck.name, topic=topics[id(topic)], line=question.line)
     return cards
 

@@ -20,6 +20,8 @@ _MATHJAX = re.compile(r"(\\[(\[])(.*?)(\\[\])])", re.S | re.I)
 _HTML = re.compile(
     r"(<!--.*?-->)|(<style.*?>.*?</style>)|(<script.*?>.*?</script>)|(<.*?>)", re.S | re.I
 )
+_SPECIAL = re.compile(r"<(?:!--|style|script)", re.I)
+_TAG = re.compile(r"<[^>]*>")  # what `<.*?>` matches
 _U16 = 0xFFFF
 
 
@@ -209,7 +211,9 @@ def _active_texts(nodes: list[str | Cloze], ordinal: int, *, question: bool) -> 
 
 def strip_html_preserving_entities(text: str) -> str:
     """Drop comments, style and script elements and every tag, as Anki does."""
-    return _HTML.sub("", text)
+    if _SPECIAL.search(text):
+        return _HTML.sub("", text)
+    return _TAG.sub("", text)  # the same, for text with tags only: a few times faster
 
 
 def strip_html(text: str) -> str:

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -156,11 +157,13 @@ def write_preview(
     problems: list[Problem],
     source: str,
     version: int = 0,
+    known: Sequence[tuple[str, ...]] | None = None,
 ) -> Preview:
     """Write the preview of ``deck`` (the valid part of a source) and of the source's
-    ``problems`` to ``folder``: ``index.html`` and the media its cards show."""
+    ``problems`` to ``folder``: ``index.html`` and the media its cards show. ``known`` has
+    the fields of every note of ``deck``, when a build has just rendered them."""
     _check_folder(folder)
-    cards = [] if deck is None else preview_cards(deck)
+    cards = [] if deck is None else preview_cards(deck, known=known)
     data = page_data(deck, cards, problems, source=source)
     page = folder / PAGE
     try:
