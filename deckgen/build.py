@@ -39,6 +39,7 @@ from deckgen.notes import (
     Progress,
     RenderedNote,
     iter_notes,
+    learn_code,
     note_head,
     note_heads,
     render_source,
@@ -279,7 +280,12 @@ def _fields_again(previous: BuildState, deck: Deck, edit: Edit) -> dict[int, tup
         was = edit.old_index(i)
         if was is None:
             was = again.get(q.id)
-            if was is None or render_source(*old[was]) != render_source(topic, q):
+            if was is None:
+                continue
+            before = render_source(*old[was])
+            if before != render_source(topic, q):
+                # An edited note: its code blocks, unless edited too, are in its old fields.
+                learn_code(before, previous.fields[was])
                 continue
         known[i] = previous.fields[was]
     return known

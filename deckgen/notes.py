@@ -295,6 +295,18 @@ def _render(source: Source, renderer: Renderer, kind: NoteKind | None = None) ->
     return tuple(fields)
 
 
+def learn_code(source: Source, fields: Sequence[str]) -> int:
+    """Remember the HTML of the code blocks of a note rendered before from ``source`` as
+    ``fields``, so that rendering the note again after an edit of its prose loads no lexer
+    (see :mod:`deckgen.render.known`). Return how many blocks were learnt."""
+    from deckgen.render.known import learn_code as learn
+    from deckgen.render.renderer import CodeRecorder
+
+    recorder = CodeRecorder()
+    templates = _render(source, recorder)
+    return learn(templates, fields, recorder.recorder.blocks)
+
+
 def _render_error(error: WorkerDied, pairs: list[tuple[Topic, Question]]) -> BuildError:
     bounds: tuple[int, int] = error.label  # type: ignore[assignment]
     first, last = pairs[bounds[0]][1], pairs[bounds[1]][1]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from deckgen.render.cloze import MAX_DEPTH
 from deckgen.render.code import highlight_block
+from deckgen.render.known import KNOWN_CODE, Recorder
 from deckgen.render.math import math_html
 from deckgen.render.parse import Parsed, events, layout, parse
 from deckgen.render.spans import Span, find_spans, might_have_spans
@@ -56,7 +57,7 @@ class Renderer:
         self, text: str, *, cloze: bool, media: Mapping[str, str] | None, depth: int = 0
     ) -> str:
         parsed = parse(text)
-        highlight = _highlighter(cloze)
+        highlight = self.highlighter(cloze)
         if not might_have_spans(parsed.text, cloze=cloze):
             return write(parsed.events, Context(parsed.text.encode(), (), media, highlight))
         spans = find_spans(layout(parsed), cloze=cloze)
@@ -65,6 +66,11 @@ class Renderer:
         protected = [self._protect(span, media, depth) for span in spans]
         swapped = _swap_in(parsed, spans)
         return write(events(swapped), Context(swapped.encode(), protected, media, highlight))
+
+    def highlighter(self, cloze: bool) -> Callable[[str, str | None], str]:
+        """What writes a code block's HTML: highlighted, or remembered from a field that
+        held the same block (see :mod:`deckgen.render.known`)."""
+        return _highlighter(cloze)
 
     def _protect(self, span: Span, media: Mapping[str, str] | None, depth: int) -> Protected:
         if span.kind == "math" or span.cloze is None:
@@ -91,6 +97,17 @@ class Renderer:
         return escape_text(lead) + html + escape_text(trail)
 
 
+class CodeRecorder(Renderer):
+    """A renderer that writes a stand-in for each code block and keeps the blocks in order
+    (see :mod:`deckgen.render.known`): it loads no lexer."""
+
+    def __init__(self) -> None:
+        self.recorder = Recorder()
+
+    def highlighter(self, cloze: bool) -> Callable[[str, str | None], str]:
+        return self.recorder.for_fields(cloze)
+
+
 def _swap_in(parsed: Parsed, spans: list[Span]) -> str:
     """The parsed text with each span replaced by its stand-in."""
     pieces: list[str] = []
@@ -105,5 +122,9 @@ def _swap_in(parsed: Parsed, spans: list[Span]) -> str:
 
 
 @functools.cache
-def _highlighter(cloze: bool) -> functools.partial[str]:
-    return functools.partial(highlight_block, cloze=cloze)
+def _highlighter(cloze: bool) -> Callable[[str, str | None], str]:
+    def highlight(code: str, language: str | None) -> str:
+        html = KNOWN_CODE.get((code, language, cloze))
+        return highlight_block(code, language, cloze=cloze) if html is None else html
+
+    return highlight
