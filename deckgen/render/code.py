@@ -14,6 +14,7 @@ from pygments.token import Text, _TokenType
 from pygments.util import ClassNotFound
 
 from deckgen.render.cloze import strip_markers
+from deckgen.render.formatting import format_tokens
 from deckgen.render.lexing import fast_lexer
 from deckgen.render.writer import defuse, escape_text
 
@@ -21,7 +22,6 @@ LIGHT_STYLE = "default"
 DARK_STYLE = "github-dark"
 # Anki's desktop and mobile clients mark night mode with either class.
 _NIGHT = (".nightMode", ".night_mode")
-_FORMATTER = HtmlFormatter(nowrap=True)
 
 Tokens = Iterator[tuple[_TokenType, str]]
 
@@ -40,22 +40,9 @@ def highlight_block(code: str, language: str | None, *, cloze: bool = False) -> 
         if markers:
             lead = len(code) - len(code.lstrip("\n"))  # the lexer drops leading newlines
             tokens = _with_markers(tokens, [(max(0, at - lead), m) for at, m in markers])
-        body = defuse(_format(tokens))
+        body = defuse(format_tokens(tokens))
     language_class = f' class="language-{escape_text(language)}"' if language else ""
     return f'<pre class="highlight"><code{language_class}>{body}</code></pre>\n'
-
-
-def _format(tokens: Tokens) -> str:
-    pieces: list[str] = []
-    _FORMATTER.format(tokens, _Collect(pieces))
-    return "".join(pieces)
-
-
-class _Collect:
-    """A file-like sink for the formatter."""
-
-    def __init__(self, pieces: list[str]) -> None:
-        self.write = pieces.append
 
 
 def _with_markers(tokens: Tokens, markers: list[tuple[int, str]]) -> Tokens:
