@@ -13,12 +13,13 @@ from conftest import ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pygments.formatters import HtmlFormatter
-from pygments.lexers import get_all_lexers, get_lexer_by_name
+from pygments.lexer import Lexer
+from pygments.lexers import get_all_lexers
 from pygments.token import STANDARD_TYPES, Token, _TokenType
 from test_lexing import CODE, LANGUAGES
 
 from deckgen.checker import load_deck
-from deckgen.render import Renderer, code
+from deckgen.render import Renderer, code, renderer
 from deckgen.render.formatting import css_classes, format_tokens
 from deckgen.render.lexing import _SAMPLE
 
@@ -44,26 +45,41 @@ def same_as_pygments(tokens: Iterable[tuple[_TokenType, str]]) -> str:
     return html
 
 
-def lexers() -> Iterator[tuple[str, object]]:
+def pygments_highlight(text: str, language: str | None, *, cloze: bool = False) -> str:
+    """A code block's HTML with the tokens and the formatting all Pygments' own."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(code, "format_tokens", pygments_html)
+        patch.setattr(code, "_tokens", lambda lexer, text: lexer.get_tokens(text))
+        return code.highlight_block(text, language, cloze=cloze)
+
+
+def lexers() -> Iterator[tuple[str, Lexer]]:
+    """Every lexer Pygments has, sped up as deckgen uses it."""
     for _, aliases, *_ in get_all_lexers():
         try:
-            yield aliases[0], get_lexer_by_name(aliases[0])
-        except (IndexError, Exception):  # no alias, or a lexer that needs a missing plugin
+            lexer = code._lexer(aliases[0])
+        except Exception:  # a lexer that needs a missing plugin
             continue
+        if lexer is not None:
+            yield aliases[0], lexer
 
 
 def test_every_lexer_gives_pygments_html() -> None:
-    """Every lexer Pygments has, on the sample, a code block and the edge cases."""
-    checked = 0
+    """Every lexer Pygments has, on the sample, a code block and the edge cases: the tokens
+    as get_tokens gives them, and their HTML as Pygments' formatter writes it."""
+    checked = unwrapped = 0
     for alias, lexer in lexers():
+        unwrapped += isinstance(code._tokens(lexer, ""), map)  # without get_tokens' generator
         for text in (_SAMPLE, CODE, *EDGES):
             try:
-                tokens = list(lexer.get_tokens(text))  # type: ignore[attr-defined]
+                tokens = list(lexer.get_tokens(text))
             except Exception:  # a lexer that fails on the text has nothing to format
                 continue
+            assert list(code._tokens(lexer, text)) == tokens, (alias, text)
             assert format_tokens(tokens) == pygments_html(tokens), (alias, text)
             checked += 1
     assert checked > 5000
+    assert unwrapped > 500
 
 
 kinds = st.sampled_from([*STANDARD_TYPES, *MADE_UP])
@@ -92,33 +108,39 @@ def test_breaks_inside_and_around_spans() -> None:
 
 
 @pytest.fixture
-def checked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Make every code block the renderer highlights check itself against Pygments."""
-    blocks: list[int] = []
+def checked(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Make every code block the renderer highlights check itself against Pygments; the
+    languages of those checked are listed."""
+    blocks: list[str] = []
 
-    def check(tokens: Iterable[tuple[_TokenType, str]]) -> str:
-        blocks.append(1)
-        return same_as_pygments(tokens)
+    def check(text: str, language: str | None, *, cloze: bool = False) -> str:
+        html = code.highlight_block(text, language, cloze=cloze)
+        assert html == pygments_highlight(text, language, cloze=cloze)
+        blocks.append(language or "")
+        return html
 
-    monkeypatch.setattr(code, "format_tokens", check)
-    return blocks
+    monkeypatch.setattr(renderer, "highlight_block", check)
+    renderer._highlighter.cache_clear()  # it keeps the function it was first given
+    yield blocks
+    renderer._highlighter.cache_clear()
 
 
 def render_bank(bank: str) -> None:
-    renderer = Renderer()
+    render = Renderer()
     for _, question in load_deck(ROOT / bank).questions:
         for text in question.texts.values():
-            renderer.block(text, cloze=question.kind == "cloze")
+            render.block(text, cloze=question.kind == "cloze")
 
 
-def test_the_deck_code_gives_pygments_html(checked: list[int]) -> None:
+def test_the_deck_code_gives_pygments_html(checked: list[str]) -> None:
     """Every code block of the FastAPI deck, its cloze ones included."""
     render_bank("questions.yaml")
     assert len(checked) > 20
+    assert "python" in checked
 
 
 def test_a_code_heavy_bank_gives_pygments_html(
-    checked: list[int], tmp_path_factory: pytest.TempPathFactory
+    checked: list[str], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """Every code block of the benchmark's code-heavy bank, in eleven languages."""
     sys.path.insert(0, str(ROOT / "bench"))
@@ -130,6 +152,7 @@ def test_a_code_heavy_bank_gives_pygments_html(
     bank.write_text(generate.bank(600, shape="code"), encoding="utf-8")
     render_bank(str(bank))
     assert len(checked) == 200
+    assert len(set(checked)) == 11
 
 
 @settings(max_examples=150, deadline=None, derandomize=True, database=None)
@@ -144,9 +167,7 @@ def test_cloze_markers_give_pygments_html(language: str, cuts: list[int]) -> Non
     marks = [f"{{{{c{i // 2 + 1}::" if i % 2 == 0 else "}}" for i in range(len(cuts))]
     pieces = [CODE[a:b] + mark for a, b, mark in zip([0, *cuts[:-1]], cuts, marks, strict=True)]
     text = "".join(pieces) + CODE[cuts[-1] :] + ("}}" if len(cuts) % 2 else "")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(code, "format_tokens", pygments_html)
-        expected = code.highlight_block(text, language, cloze=True)
+    expected = pygments_highlight(text, language, cloze=True)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(code, "format_tokens", same_as_pygments)
         assert code.highlight_block(text, language, cloze=True) == expected
@@ -158,8 +179,6 @@ def test_anki_tags_are_defused_after_formatting(language: str) -> None:
     """A [sound:] tag in code is shown, not played, as it was with Pygments' formatter."""
     text = "# [sound:a.mp3]\n'[anki:tts]'\n"
     html = code.highlight_block(text, language)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(code, "format_tokens", pygments_html)
-        assert html == code.highlight_block(text, language)
+    assert html == pygments_highlight(text, language)
     assert "&#91;anki:tts]" in html
     assert "[sound:" not in html
