@@ -89,11 +89,22 @@ def own_check(lexer: RegexLexer, text: str) -> object:
     yield from RegexLexer.get_tokens_unprocessed(lexer, text)
 
 
+def own_state(lexer: RegexLexer, text: str) -> object:
+    """One that sets a global, which a copy with other globals would set elsewhere."""
+    global LAST_TEXT
+    LAST_TEXT = text
+    yield from RegexLexer.get_tokens_unprocessed(lexer, text)
+
+
+LAST_TEXT = ""
+
+
 def test_a_lexer_that_wraps_the_loop_gets_the_fast_loop(monkeypatch: pytest.MonkeyPatch) -> None:
     """C's lexer runs RegexLexer's loop, then makes some names types: its own lexing runs,
     with the fast loop inside; a function that uses RegexLexer otherwise is left alone."""
     assert _only_calls_the_loop(own_loop)
     assert not _only_calls_the_loop(own_check)
+    assert not _only_calls_the_loop(own_state)
     assert not _only_calls_the_loop(len)
     fast = fast_lexer(get_lexer_by_name("c"))
     assert "get_tokens_unprocessed" in vars(fast)

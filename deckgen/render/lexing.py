@@ -116,9 +116,12 @@ def _only_calls_the_loop(function: object) -> bool:
         return False
     if any(isinstance(c, types.CodeType) and "RegexLexer" in c.co_names for c in code.co_consts):
         return False  # used in a nested function or comprehension: not looked into
+    instructions = list(dis.get_instructions(code))
+    if any(i.opname in ("STORE_GLOBAL", "DELETE_GLOBAL") for i in instructions):
+        return False  # the copy's globals are a copy: it must only read them
     return all(
         following.argval == "get_tokens_unprocessed"
-        for instruction, following in itertools.pairwise(dis.get_instructions(code))
+        for instruction, following in itertools.pairwise(instructions)
         if instruction.opname == "LOAD_GLOBAL" and instruction.argval == "RegexLexer"
     )
 
