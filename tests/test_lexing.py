@@ -9,8 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pygments.lexer import RegexLexer
 from pygments.lexers import get_all_lexers, get_lexer_by_name
+from pygments.token import Keyword
 
-from deckgen.render.lexing import _SAMPLE, _first_characters, fast_lexer
+from deckgen.render.lexing import _SAMPLE, _first_characters, _only_calls_the_loop, fast_lexer
 
 # The languages of the benchmark's code-heavy bank and of the FastAPI deck.
 LANGUAGES = ["python", "javascript", "typescript", "sql", "bash", "rust", "go", "java", "json"]
@@ -45,7 +46,7 @@ def pair(alias: str) -> tuple[object, object]:
 def test_common_languages_are_sped_up_to_the_same_tokens(alias: str) -> None:
     """The languages of real banks: the same tokens as Pygments for code and the sample."""
     stock, fast = pair(alias)
-    if isinstance(stock, RegexLexer) and alias in ("python", "javascript", "sql", "rust"):
+    if isinstance(stock, RegexLexer) and alias in ("python", "javascript", "sql", "rust", "c"):
         assert "get_tokens_unprocessed" in vars(fast)  # these do take the fast path
     for text in (CODE, _SAMPLE, "", "\n", "x"):
         assert tokens(fast, text) == tokens(stock, text)
@@ -73,7 +74,45 @@ def test_every_lexer_gives_the_same_tokens() -> None:
         sped += "get_tokens_unprocessed" in vars(fast)
         for text in (_SAMPLE, CODE):
             assert tokens(fast, text) == tokens(stock, text), aliases[0]
-    assert sped > 300
+    assert sped > 450
+
+
+def own_loop(lexer: RegexLexer, text: str) -> object:
+    """A lexer's own lexing that runs RegexLexer's loop and changes a token."""
+    for pos, kind, value in RegexLexer.get_tokens_unprocessed(lexer, text):
+        yield pos, (Keyword if value == "x" else kind), value
+
+
+def own_check(lexer: RegexLexer, text: str) -> object:
+    """One that also uses the name for something else than its loop."""
+    assert isinstance(lexer, RegexLexer)
+    yield from RegexLexer.get_tokens_unprocessed(lexer, text)
+
+
+def own_state(lexer: RegexLexer, text: str) -> object:
+    """One that sets a global, which a copy with other globals would set elsewhere."""
+    global LAST_TEXT
+    LAST_TEXT = text
+    yield from RegexLexer.get_tokens_unprocessed(lexer, text)
+
+
+LAST_TEXT = ""
+
+
+def test_a_lexer_that_wraps_the_loop_gets_the_fast_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """C's lexer runs RegexLexer's loop, then makes some names types: its own lexing runs,
+    with the fast loop inside; a function that uses RegexLexer otherwise is left alone."""
+    assert _only_calls_the_loop(own_loop)
+    assert not _only_calls_the_loop(own_check)
+    assert not _only_calls_the_loop(own_state)
+    assert not _only_calls_the_loop(len)
+    fast = fast_lexer(get_lexer_by_name("c"))
+    assert "get_tokens_unprocessed" in vars(fast)
+    text = "size_t n = sizeof(int8_t); FILE *f;\n"
+    expected = tokens(get_lexer_by_name("c"), text)
+    assert (Keyword.Type, "size_t") in expected  # type: ignore[operator]
+    monkeypatch.setattr(RegexLexer, "get_tokens_unprocessed", None)  # Pygments' loop is not run
+    assert tokens(fast, text) == expected
 
 
 PIECES = [

@@ -13,14 +13,19 @@ What a rule can start with is read from the regular expression's parsed form
 zero-width parts; a lookahead narrows it the same way. Anything the analysis does not know
 (a back reference, an expression that can match nothing) makes the rule a candidate for every
 character, which is always correct, only slower. A lexer whose class changes the lexing loop
-keeps Pygments' own, and each sped-up lexer is checked against Pygments on a sample first.
+keeps Pygments' own, unless all its own lexing does is run RegexLexer's loop and change some
+tokens (C's makes names of standard types types): that runs with the fast loop inside. Each
+sped-up lexer is checked against Pygments on a sample first.
 """
 
 from __future__ import annotations
 
+import dis
 import functools
 import importlib
+import itertools
 import re
+import types
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -55,12 +60,14 @@ class _Unknown(Exception):
 
 
 def fast_lexer(lexer: Lexer) -> Lexer:
-    """``lexer`` with its lexing sped up when it is a plain ``RegexLexer``; the tokens are the
-    same. Any other lexer is returned as it is."""
-    if (
-        not _ANALYSABLE
-        or type(lexer).get_tokens_unprocessed is not RegexLexer.get_tokens_unprocessed
-    ):
+    """``lexer`` with its lexing sped up when it is a plain ``RegexLexer``, or one whose own
+    lexing only runs RegexLexer's loop and changes some tokens (C's, PHP's); the tokens are
+    the same. Any other lexer is returned as it is."""
+    if not _ANALYSABLE:
+        return lexer
+    own = type(lexer).get_tokens_unprocessed
+    wraps_loop = own is not RegexLexer.get_tokens_unprocessed
+    if wraps_loop and not (isinstance(lexer, RegexLexer) and _only_calls_the_loop(own)):
         return lexer
     rules = getattr(lexer, "_tokens", None)
     if not isinstance(rules, dict):
@@ -74,13 +81,60 @@ def fast_lexer(lexer: Lexer) -> Lexer:
     def tokens(text: str, stack: tuple[str, ...] = ("root",)) -> Tokens:
         return _lex(lexer, states, text, stack)
 
+    fast: Callable[..., Tokens] = tokens
+    if wraps_loop:
+        vars(lexer)[_LOOP] = tokens
+        fast = types.MethodType(_with_fast_loop(own), lexer)
     try:
-        if list(tokens(_SAMPLE)) != stock:
+        if list(fast(_SAMPLE)) != stock:
             return lexer
     except Exception:  # a lexer this cannot handle: Pygments' loop, as it was
         return lexer
-    lexer.get_tokens_unprocessed = tokens  # type: ignore[method-assign]
+    lexer.get_tokens_unprocessed = fast  # type: ignore[method-assign]
     return lexer
+
+
+# A lexer's own lexing that wraps RegexLexer's loop finds the fast loop under this attribute.
+_LOOP = "_deckgen_regex_loop"
+
+
+class _FastLoop:
+    """Stands in for ``RegexLexer`` in a copy of a lexer's own ``get_tokens_unprocessed``,
+    where the one thing it does is run RegexLexer's loop: this runs the fast one."""
+
+    @staticmethod
+    def get_tokens_unprocessed(lexer: Lexer, text: str, stack: Any = ("root",)) -> Tokens:
+        loop: Callable[[str, Any], Tokens] = vars(lexer)[_LOOP]
+        return loop(text, stack)
+
+
+def _only_calls_the_loop(function: object) -> bool:
+    """Whether ``function`` uses the name ``RegexLexer`` only to call its loop, so that the
+    name can stand for :class:`_FastLoop` instead."""
+    code = getattr(function, "__code__", None)
+    if not isinstance(code, types.CodeType) or "RegexLexer" not in code.co_names:
+        return False
+    if any(isinstance(c, types.CodeType) and "RegexLexer" in c.co_names for c in code.co_consts):
+        return False  # used in a nested function or comprehension: not looked into
+    instructions = list(dis.get_instructions(code))
+    if any(i.opname in ("STORE_GLOBAL", "DELETE_GLOBAL") for i in instructions):
+        return False  # the copy's globals are a copy: it must only read them
+    return all(
+        following.argval == "get_tokens_unprocessed"
+        for instruction, following in itertools.pairwise(instructions)
+        if instruction.opname == "LOAD_GLOBAL" and instruction.argval == "RegexLexer"
+    )
+
+
+@functools.cache
+def _with_fast_loop(function: types.FunctionType) -> types.FunctionType:
+    """A copy of ``function`` that reads ``RegexLexer`` as :class:`_FastLoop`."""
+    names = {**function.__globals__, "RegexLexer": _FastLoop}
+    copy = types.FunctionType(
+        function.__code__, names, function.__name__, function.__defaults__, function.__closure__
+    )
+    copy.__kwdefaults__ = function.__kwdefaults__
+    return copy
 
 
 class _State:

@@ -62,8 +62,15 @@ class Context:
 
 def escape_text(text: str) -> str:
     """Escape text as markdown-it does, and defuse Anki's [sound:] and [anki:] tags."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = text.replace('"', "&quot;")
+    # A replace first counts the character, a slow scan even when there is none; `in` is fast.
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if '"' in text:
+        text = text.replace('"', "&quot;")
     return _AV_TAG.sub("&#91;", text) if "[" in text else text
 
 
@@ -141,9 +148,11 @@ class _Writer:
         return "".join(self.out)
 
     def flush(self) -> None:
-        if self.text:
-            self.out.append(self.swap(escape_text("".join(self.text))))
-            self.text.clear()
+        text = self.text
+        if text:
+            html = escape_text(text[0] if len(text) == 1 else "".join(text))
+            self.out.append(self.swap(html) if "\ufdd0" in html else html)
+            text.clear()
 
     def swap(self, html: str) -> str:
         """Put back the HTML of each stand-in in escaped text."""
