@@ -162,17 +162,18 @@ def build(
         keep = holder is not None and index is not None and len(heads) <= MAX_STATE_QUESTIONS
         # The package's compressed pages: those of the previous build that did not change
         # are not compressed again.
-        chunks = None
-        if keep:
+        chunks = sink = None
+        if keep and holder is not None:
             chunks = DeflateChunks.load(previous.chunks) if previous else DeflateChunks()
-        fields: list[tuple[str, ...]] = []
+            sink = holder.start(source)
+            stack.callback(sink.discard)  # unless finished
 
         def counted(notes: Iterator[RenderedNote]) -> Iterator[RenderedNote]:
             nonlocal cards
             for note in notes:
                 cards += 0 if note.retired else len(note.ordinals)
-                if keep:
-                    fields.append(note.fields)
+                if sink is not None:
+                    sink.add(note.fields)
                 yield note
 
         notes = iter_notes(
@@ -206,20 +207,20 @@ def build(
             staged.commit()
         if render_cache is not None:
             render_cache.commit()
-        if holder is not None:
-            kept = None
-            if keep and index is not None and old_digest is not None:
-                kept = BuildState(
-                    code_salt(),
-                    str(source.resolve()),
-                    index,
-                    heads_rows(heads),
-                    fields,
-                    old_digest,
-                    release.lock,
-                    chunks.dump() if chunks is not None else b"",
-                )
-            holder.save(source, kept)  # None forgets a state that no longer describes it
+        if sink is not None and index is not None and old_digest is not None:
+            kept = BuildState(
+                code_salt(),
+                str(source.resolve()),
+                index,
+                heads_rows(heads),
+                [],  # the sink has them
+                old_digest,
+                release.lock,
+                chunks.dump() if chunks is not None else b"",
+            )
+            sink.finish(kept)
+        elif holder is not None:
+            holder.forget(source)  # the last state no longer describes the bank
         migrated = old.version if old is not None and old.version != release.lock.version else None
         return BuildResult(output, size, lock_path, lock_written, deck, release, cards, migrated)
 

@@ -8,9 +8,11 @@ changed; everything else comes from the state. The result is the bytes a cold bu
 
 ``deckgen build`` keeps the state in the user's cache folder, beside the render cache
 (:func:`deckgen.rendercache.cache_folder`), one file per bank, as plain values (strings,
-numbers, tuples) in Python's marshal format, which runs no code when read; a file that
-another user could have written is not read. ``deckgen watch`` keeps it in memory. A state
-is only ever an aid: one that is missing, damaged, or made by other code is not used.
+numbers, tuples) in Python's marshal format, which runs no code when read, with a CRC-32;
+the notes' fields are written as they are rendered, so that a build never holds them all.
+A file that another user could have written is not read. ``deckgen watch`` keeps the state
+in memory. A state is only ever an aid: one that is missing, damaged, or made by other code
+is not used.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from deckgen.incremental import BankIndex
 from deckgen.lock import Lock, LockedNote, NoteTypeState
@@ -72,19 +74,114 @@ class StateHolder:
             return None
         return state
 
-    def save(self, source: Path, state: BuildState | None) -> None:
-        """Keep ``state`` for the next build (``None`` forgets the last one)."""
+    def start(self, source: Path) -> FieldSink:
+        """Where a build puts each note's fields as they are rendered, and then its state
+        (see :meth:`FieldSink.finish`): on disk, fields are written as they come rather
+        than held until the end."""
         if self.memory:
-            self.state = state
+            return _MemorySink(self, source)
+        path = state_path(source)
+        return _FileSink(path) if path is not None else FieldSink()
+
+    def forget(self, source: Path) -> None:
+        """Drop the state of ``source``: its last build left none that describes it."""
+        if self.memory:
+            self.state = None
             return
         path = state_path(source)
-        if path is None:
-            return
-        if state is None:
+        if path is not None:
             with contextlib.suppress(OSError):
                 path.unlink()
+
+
+class FieldSink:
+    """Takes a build's fields as they are rendered, then the rest of its state; this one
+    keeps nothing (the cache is turned off)."""
+
+    def add(self, fields: tuple[str, ...]) -> None:
+        """Take the fields of the next note."""
+
+    def finish(self, state: BuildState) -> None:
+        """Keep ``state`` (its ``fields`` are those given to :meth:`add`)."""
+
+    def discard(self) -> None:
+        """Drop what was taken: the build did not finish."""
+
+
+class _MemorySink(FieldSink):
+    def __init__(self, holder: StateHolder, source: Path) -> None:
+        self.holder = holder
+        self.fields: list[tuple[str, ...]] = []
+
+    def add(self, fields: tuple[str, ...]) -> None:
+        self.fields.append(fields)
+
+    def finish(self, state: BuildState) -> None:
+        state.fields = self.fields
+        self.holder.state = state
+
+
+class _FileSink(FieldSink):
+    """Writes frames to a temporary file beside the state's: the fields of every
+    :data:`_FIELDS_FRAME` notes as they come, then the rest, then a CRC-32 of it all."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.pending: list[tuple[str, ...]] = []
+        self.crc = 0
+        self.out: BinaryIO | None = None
+        self.tmp = ""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, self.tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".cache", dir=path.parent)
+            self.out = os.fdopen(fd, "wb")  # mkstemp's file is the user's alone (0600)
+            self.out.write(_MAGIC)
+        except OSError:
+            self.discard()
+
+    def add(self, fields: tuple[str, ...]) -> None:
+        self.pending.append(fields)
+        if len(self.pending) == _FIELDS_FRAME:
+            self._frame(("fields", self.pending))
+            self.pending = []
+
+    def finish(self, state: BuildState) -> None:
+        if self.pending:
+            self._frame(("fields", self.pending))
+            self.pending = []
+        self._frame(("state", _to_plain(state)))
+        if self.out is None:
             return
-        _write(path, state)
+        try:
+            self.out.write(self.crc.to_bytes(4, "big"))
+            self.out.close()
+            self.out = None
+            os.replace(self.tmp, self.path)
+            self.tmp = ""
+        except OSError:
+            self.discard()
+
+    def discard(self) -> None:
+        if self.out is not None:
+            with contextlib.suppress(OSError):
+                self.out.close()
+            self.out = None
+        if self.tmp:
+            with contextlib.suppress(OSError):
+                os.remove(self.tmp)
+            self.tmp = ""
+
+    def _frame(self, value: tuple[str, Any]) -> None:
+        if self.out is None:
+            return
+        try:
+            data = marshal.dumps(value)
+            head = len(data).to_bytes(4, "big")
+            self.crc = zlib.crc32(data, zlib.crc32(head, self.crc))
+            self.out.write(head)
+            self.out.write(data)
+        except (OSError, ValueError):
+            self.discard()
 
 
 def state_path(source: Path) -> Path | None:
@@ -139,40 +236,30 @@ def _read(path: Path) -> BuildState | None:
             if hasattr(os, "getuid") and (info.st_uid != os.getuid() or info.st_mode & 0o022):
                 return None
             data = f.read()
-        head = len(_MAGIC) + 4
-        if not data.startswith(_MAGIC) or zlib.crc32(data[head:]) != int.from_bytes(
-            data[len(_MAGIC) : head], "big"
-        ):
+        body = memoryview(data)[len(_MAGIC) : -4]
+        if not data.startswith(_MAGIC) or zlib.crc32(body) != int.from_bytes(data[-4:], "big"):
             return None  # another format, or damaged: a CRC-32 catches what a disk garbles
-        return _from_plain(marshal.loads(data[head:]))
+        note_fields: list[tuple[str, ...]] = []
+        at = 0
+        while at < len(body):
+            size = int.from_bytes(body[at : at + 4], "big")
+            kind, value = marshal.loads(body[at + 4 : at + 4 + size])
+            at += 4 + size
+            if kind == "fields":
+                note_fields += value
+            elif kind == "state" and at == len(body):
+                return _from_plain(value, note_fields)
+        return None
     except Exception:  # a damaged or foreign state is only not used
         return None
-
-
-def _write(path: Path, state: BuildState) -> None:
-    tmp = ""
-    try:
-        data = marshal.dumps(_to_plain(state))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".cache", dir=path.parent)
-        with os.fdopen(fd, "wb") as f:  # mkstemp's file is the user's alone (0600)
-            f.write(_MAGIC + zlib.crc32(data).to_bytes(4, "big"))
-            f.write(data)
-        os.replace(tmp, path)
-        tmp = ""
-    except (OSError, ValueError):
-        pass
-    finally:
-        if tmp:
-            with contextlib.suppress(OSError):
-                os.remove(tmp)
 
 
 # The state as plain values, and back. Questions and locked notes, thousands of them, are
 # made without their classes' __init__ (frozen dataclasses without __post_init__): that
 # alone is most of the time it takes to read a state.
 
-_MAGIC = b"deckgen build state\n"
+_MAGIC = b"deckgen build state 2\n"
+_FIELDS_FRAME = 1_000  # notes' fields per frame: what the file writer holds at most
 _QUESTION = tuple(f.name for f in fields(Question))
 _LOCKED = tuple(f.name for f in fields(LockedNote))
 assert _LOCKED == ("guid", "kind", "content", "mod", "retired"), "update _to_plain's lock"
@@ -222,15 +309,14 @@ def _to_plain(state: BuildState) -> tuple[Any, ...]:
         state.source,
         plain_index,
         state.heads,
-        state.fields,
         state.lock_digest,
         plain_lock,
         state.chunks,
     )
 
 
-def _from_plain(plain: tuple[Any, ...]) -> BuildState:
-    salt, source, plain_index, heads, note_fields, digest, plain_lock, chunks = plain
+def _from_plain(plain: tuple[Any, ...], note_fields: list[tuple[str, ...]]) -> BuildState:
+    salt, source, plain_index, heads, digest, plain_lock, chunks = plain
     (data, plain_deck, sources, lines, nodes, chars, fronts, topic_of, first, *rest) = plain_index
     columns, ends, other_nodes, stamps = rest
     name, deck_id, description, tags, topics, rows = plain_deck

@@ -154,3 +154,29 @@ def test_an_invalid_edit_is_reported_as_by_a_full_check(tmp_path: Path, cache_di
     with pytest.raises(SourceError) as expected:
         build(source, output=tmp_path / "out.apkg", now=T + 1, cache=False)
     assert [str(p) for p in found.value.problems] == [str(p) for p in expected.value.problems]
+
+
+def test_a_failed_build_leaves_the_last_state_and_no_temporary_file(
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from deckgen.errors import BuildError
+
+    source = bank(tmp_path / "bank")
+    out = tmp_path / "out.apkg"
+    outputs(source, out, now=T)
+    path = state_path(source)
+    assert path is not None
+    before = path.read_bytes()
+    edit_one_answer(source)
+
+    def broken(*args: object, **kwargs: object) -> int:
+        notes = args[1]
+        for _ in notes:  # the fields stream into the state's temporary file, then it fails
+            pass
+        raise BuildError("the disk is full")
+
+    monkeypatch.setattr(builder, "write_package", broken)
+    with pytest.raises(BuildError):
+        build(source, output=out, now=T + 1)
+    assert path.read_bytes() == before
+    assert [p.name for p in path.parent.iterdir() if p.name.startswith(".tmp-")] == []
