@@ -149,6 +149,12 @@ class _FileSink(FieldSink):
         if self.pending:
             self._frame(("fields", self.pending))
             self.pending = []
+        # The bank's bytes and its questions in frames of their own: the largest frame,
+        # made in memory before it is written, is then a small part of the state.
+        self._frame(("data", len(state.index.data)), raw=state.index.data)
+        questions = _question_rows(state.index.deck)
+        for at in range(0, len(questions), _FIELDS_FRAME):
+            self._frame(("questions", questions[at : at + _FIELDS_FRAME]))
         self._frame(("state", _to_plain(state)))
         if self.out is None:
             return
@@ -171,15 +177,18 @@ class _FileSink(FieldSink):
                 os.remove(self.tmp)
             self.tmp = ""
 
-    def _frame(self, value: tuple[str, Any]) -> None:
+    def _frame(self, value: tuple[str, Any], *, raw: bytes = b"") -> None:
+        """Write a frame: its length and its marshalled value, then ``raw`` bytes as they
+        are (the value says how many), not copied into the frame."""
         if self.out is None:
             return
         try:
             data = marshal.dumps(value)
             head = len(data).to_bytes(4, "big")
-            self.crc = zlib.crc32(data, zlib.crc32(head, self.crc))
+            self.crc = zlib.crc32(raw, zlib.crc32(data, zlib.crc32(head, self.crc)))
             self.out.write(head)
             self.out.write(data)
+            self.out.write(raw)
         except (OSError, ValueError):
             self.discard()
 
@@ -239,16 +248,19 @@ def _read(path: Path) -> BuildState | None:
         body = memoryview(data)[len(_MAGIC) : -4]
         if not data.startswith(_MAGIC) or zlib.crc32(body) != int.from_bytes(data[-4:], "big"):
             return None  # another format, or damaged: a CRC-32 catches what a disk garbles
-        note_fields: list[tuple[str, ...]] = []
+        parts: dict[str, Any] = {"fields": [], "questions": [], "data": b""}
         at = 0
         while at < len(body):
             size = int.from_bytes(body[at : at + 4], "big")
             kind, value = marshal.loads(body[at + 4 : at + 4 + size])
             at += 4 + size
-            if kind == "fields":
-                note_fields += value
+            if kind == "data":  # the bank's bytes follow the frame
+                parts[kind] = bytes(body[at : at + value])
+                at += value
+            elif kind in parts:
+                parts[kind] += value
             elif kind == "state" and at == len(body):
-                return _from_plain(value, note_fields)
+                return _from_plain(value, parts["data"], parts["questions"], parts["fields"])
         return None
     except Exception:  # a damaged or foreign state is only not used
         return None
@@ -265,10 +277,8 @@ _LOCKED = tuple(f.name for f in fields(LockedNote))
 assert _LOCKED == ("guid", "kind", "content", "mod", "retired"), "update _to_plain's lock"
 
 
-def _to_plain(state: BuildState) -> tuple[Any, ...]:
-    index, deck, lock = state.index, state.index.deck, state.lock
-    assert isinstance(lock, Lock)
-    questions = [
+def _question_rows(deck: Deck) -> list[tuple[Any, ...]]:
+    return [
         (
             q.id,
             q.kind,
@@ -280,10 +290,15 @@ def _to_plain(state: BuildState) -> tuple[Any, ...]:
         )
         for _, q in deck.questions
     ]
+
+
+def _to_plain(state: BuildState) -> tuple[Any, ...]:
+    """The state as plain values, but for the bank's bytes, its questions and the notes'
+    fields, which have frames of their own."""
+    index, deck, lock = state.index, state.index.deck, state.lock
     topics = [(t.name, t.tag, len(t.questions)) for t in deck.topics]
-    plain_deck = (deck.name, deck.id, deck.description, deck.tags, topics, questions)
+    plain_deck = (deck.name, deck.id, deck.description, deck.tags, topics)
     plain_index = (
-        index.data,
         plain_deck,
         [str(p) for p in deck.sources],
         index.lines,
@@ -315,11 +330,16 @@ def _to_plain(state: BuildState) -> tuple[Any, ...]:
     )
 
 
-def _from_plain(plain: tuple[Any, ...], note_fields: list[tuple[str, ...]]) -> BuildState:
+def _from_plain(
+    plain: tuple[Any, ...],
+    data: bytes,
+    rows: list[tuple[Any, ...]],
+    note_fields: list[tuple[str, ...]],
+) -> BuildState:
     salt, source, plain_index, heads, digest, plain_lock, chunks = plain
-    (data, plain_deck, sources, lines, nodes, chars, fronts, topic_of, first, *rest) = plain_index
+    (plain_deck, sources, lines, nodes, chars, fronts, topic_of, first, *rest) = plain_index
     columns, ends, other_nodes, stamps = rest
-    name, deck_id, description, tags, topics, rows = plain_deck
+    name, deck_id, description, tags, topics = plain_deck
     new = object.__new__
     questions = []
     for qid, kind, texts, qtags, retired, line, media in rows:
