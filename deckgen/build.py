@@ -38,6 +38,7 @@ from deckgen.notes import (
     NoteHead,
     Progress,
     RenderedNote,
+    Source,
     iter_notes,
     learn_code,
     note_head,
@@ -107,8 +108,16 @@ def build(
     the cache folder.
     """
     holder = (state or StateHolder()) if cache else None
+    # A one-file bank keeps a build state (its notes' fields included) rather than the
+    # render cache; a folder bank, or one too large for a state, keeps the render cache.
+    stateful = (
+        holder is not None
+        and holder.can_keep(source)
+        and not source.is_dir()
+        and _questions_in(source) <= MAX_STATE_QUESTIONS
+    )
     with cyclic_gc_paused(), contextlib.ExitStack() as stack:
-        previous = holder.load(source) if holder is not None and not source.is_dir() else None
+        previous = holder.load(source) if holder is not None and stateful else None
         again = _check_again(source, previous, name) if previous is not None else None
         render_cache = pool = early = None
         index: BankIndex | None
@@ -118,21 +127,21 @@ def build(
             deck = index.deck
             warm = True
         else:
-            render_cache = open_cache(source) if cache else None
+            render_cache = open_cache(source) if cache and not stateful else None
             if render_cache is not None:
                 stack.callback(render_cache.close)
             # Workers are forked before the bank is read, while this process is small: a
             # fork later would count the whole bank again in every worker's memory. With the
-            # notes of a previous build in the cache, few are rendered: workers are forked
-            # then only if many are.
-            warm = render_cache is not None and render_cache.is_warm()
+            # notes of a previous build in the cache or the state, few are rendered: workers
+            # are forked then only if many are.
+            warm = previous is not None or (render_cache is not None and render_cache.is_warm())
             pool = None if warm else start_pool(_questions_in(source))
             if pool is not None:
                 stack.callback(pool.close)
             # The workers render the first topics while the rest are still being checked.
             early = EarlyRender(pool) if pool is not None else None
             on_topic = early.topic if early else None
-            deck, index = load_indexed(source, name=name, on_topic=on_topic, index=cache)
+            deck, index = load_indexed(source, name=name, on_topic=on_topic, index=stateful)
             if pool is not None and deck_size(deck) < PARALLEL_MIN_QUESTIONS:
                 pool.close()  # fewer questions than its size suggested: one process is faster
                 pool = early = None
@@ -140,11 +149,15 @@ def build(
         output = output or default_output(deck)
         check_paths(reads=_source_files(source, deck), writes={"lock": lock_path, "output": output})
         old, old_digest = _read_lock(lock_path, previous)
+        known: dict[int, tuple[str, ...]] | None
         if previous is not None and edit is not None:
             heads = _heads_again(deck, previous, edit=edit)
             known = _fields_again(previous, deck, edit)
         else:
-            heads, known = note_heads(deck), None
+            heads = note_heads(deck)
+            # Checked in full (an edit the state could not vouch for): the state's fields
+            # still serve every note that renders as it did.
+            known = _fields_by_source(previous, deck) if previous is not None else None
         contents = [
             NoteContent(h.question_id, h.guid, h.kind.name, h.content, h.retired) for h in heads
         ]
@@ -159,7 +172,7 @@ def build(
             raise NoteTypeChangeError(_structure_message(old, release, lock_path))
         lock_written = old != release.lock or old.version != release.lock.version
         cards = 0
-        keep = holder is not None and index is not None and len(heads) <= MAX_STATE_QUESTIONS
+        keep = stateful and index is not None and len(heads) <= MAX_STATE_QUESTIONS
         # The package's compressed pages: those of the previous build that did not change
         # are not compressed again.
         chunks = sink = None
@@ -290,6 +303,26 @@ def _fields_again(previous: BuildState, deck: Deck, edit: Edit) -> dict[int, tup
                 continue
         known[i] = previous.fields[was]
     return known
+
+
+def _fields_by_source(previous: BuildState, deck: Deck) -> dict[int, tuple[str, ...]]:
+    """The previous build's fields of every note of ``deck`` rendered from the same source,
+    by the note's index."""
+    before = {
+        _source_key(render_source(topic, q)): i
+        for i, (topic, q) in enumerate(previous.index.deck.questions)
+    }
+    known = {}
+    for i, (topic, q) in enumerate(deck.questions):
+        was = before.get(_source_key(render_source(topic, q)))
+        if was is not None:
+            known[i] = previous.fields[was]
+    return known
+
+
+def _source_key(source: Source) -> tuple[object, ...]:
+    kind, topic, qid, texts, media = source
+    return (kind, topic, qid, tuple(sorted(texts.items())), tuple(sorted((media or {}).items())))
 
 
 def deck_size(deck: Deck) -> int:

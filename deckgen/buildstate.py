@@ -74,6 +74,10 @@ class StateHolder:
             return None
         return state
 
+    def can_keep(self, source: Path) -> bool:
+        """Whether a state of ``source`` can be kept (on disk, unless the cache is off)."""
+        return self.memory or state_path(source) is not None
+
     def start(self, source: Path) -> FieldSink:
         """Where a build puts each note's fields as they are rendered, and then its state
         (see :meth:`FieldSink.finish`): on disk, fields are written as they come rather

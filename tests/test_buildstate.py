@@ -180,3 +180,30 @@ def test_a_failed_build_leaves_the_last_state_and_no_temporary_file(
         build(source, output=out, now=T + 1)
     assert path.read_bytes() == before
     assert [p.name for p in path.parent.iterdir() if p.name.startswith(".tmp-")] == []
+
+
+def test_an_edit_outside_the_questions_still_renders_nothing_again(
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deck's description changed: the bank is checked in full, and every note's fields
+    come from the state, matched by what they are rendered from."""
+    from deckgen import notes
+
+    source = bank(tmp_path / "bank")
+    out = tmp_path / "out.apkg"
+    outputs(source, out, now=T)
+    lock = source.with_suffix(".lock").read_bytes()
+    text = source.read_text(encoding="utf-8")
+    source.write_text(text.replace("Flashcards for", "Cards for", 1), encoding="utf-8")
+    rendered: list[int] = []
+    original = notes._render_slice
+
+    def counting(sources: list[object]) -> list[tuple[str, ...]]:
+        rendered.append(len(sources))
+        return original(sources)  # type: ignore[arg-type]
+
+    with monkeypatch.context() as patch:
+        patch.setattr(notes, "_render_slice", counting)
+        rebuilt = outputs(source, out, now=T + 7)
+    assert sum(rendered) == 0
+    assert rebuilt == from_scratch(source, lock, tmp_path, now=T + 7)
