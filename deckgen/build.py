@@ -180,6 +180,8 @@ def build(
             chunks = DeflateChunks.load(previous.chunks) if previous else DeflateChunks()
             sink = holder.start(source)
             stack.callback(sink.discard)  # unless finished
+            assert index is not None
+            sink.begin(index)
 
         def counted(notes: Iterator[RenderedNote]) -> Iterator[RenderedNote]:
             nonlocal cards

@@ -102,6 +102,10 @@ class FieldSink:
     """Takes a build's fields as they are rendered, then the rest of its state; this one
     keeps nothing (the cache is turned off)."""
 
+    def begin(self, index: BankIndex) -> None:
+        """Take the bank's index before the notes come (a file sink writes the bank's bytes
+        at once and lets go of them: ``index.data`` is then empty)."""
+
     def add(self, fields: tuple[str, ...]) -> None:
         """Take the fields of the next note."""
 
@@ -143,6 +147,12 @@ class _FileSink(FieldSink):
         except OSError:
             self.discard()
 
+    def begin(self, index: BankIndex) -> None:
+        # Written first and dropped: the bytes need not stay in memory while the notes are
+        # rendered and written, when the build takes the most.
+        self._frame(("data", len(index.data)), raw=index.data)
+        index.data = b""
+
     def add(self, fields: tuple[str, ...]) -> None:
         self.pending.append(fields)
         if len(self.pending) == _FIELDS_FRAME:
@@ -153,12 +163,12 @@ class _FileSink(FieldSink):
         if self.pending:
             self._frame(("fields", self.pending))
             self.pending = []
-        # The bank's bytes and its questions in frames of their own: the largest frame,
-        # made in memory before it is written, is then a small part of the state.
-        self._frame(("data", len(state.index.data)), raw=state.index.data)
+        # The questions in frames of their own: the largest frame, made in memory before it
+        # is written, is then a small part of the state.
         questions = _question_rows(state.index.deck)
         for at in range(0, len(questions), _FIELDS_FRAME):
             self._frame(("questions", questions[at : at + _FIELDS_FRAME]))
+        self._frame(("chunks", len(state.chunks)), raw=state.chunks)
         self._frame(("state", _to_plain(state)))
         if self.out is None:
             return
@@ -252,19 +262,19 @@ def _read(path: Path) -> BuildState | None:
         body = memoryview(data)[len(_MAGIC) : -4]
         if not data.startswith(_MAGIC) or zlib.crc32(body) != int.from_bytes(data[-4:], "big"):
             return None  # another format, or damaged: a CRC-32 catches what a disk garbles
-        parts: dict[str, Any] = {"fields": [], "questions": [], "data": b""}
+        parts: dict[str, Any] = {"fields": [], "questions": [], "data": b"", "chunks": b""}
         at = 0
         while at < len(body):
             size = int.from_bytes(body[at : at + 4], "big")
             kind, value = marshal.loads(body[at + 4 : at + 4 + size])
             at += 4 + size
-            if kind == "data":  # the bank's bytes follow the frame
+            if kind in ("data", "chunks"):  # the bytes follow the frame
                 parts[kind] = bytes(body[at : at + value])
                 at += value
             elif kind in parts:
                 parts[kind] += value
             elif kind == "state" and at == len(body):
-                return _from_plain(value, parts["data"], parts["questions"], parts["fields"])
+                return _from_plain(value, parts)
         return None
     except Exception:  # a damaged or foreign state is only not used
         return None
@@ -297,8 +307,8 @@ def _question_rows(deck: Deck) -> list[tuple[Any, ...]]:
 
 
 def _to_plain(state: BuildState) -> tuple[Any, ...]:
-    """The state as plain values, but for the bank's bytes, its questions and the notes'
-    fields, which have frames of their own."""
+    """The state as plain values, but for the bank's bytes, its questions, the notes'
+    fields and the package's chunks, which have frames of their own."""
     index, deck, lock = state.index, state.index.deck, state.lock
     topics = [(t.name, t.tag, len(t.questions)) for t in deck.topics]
     plain_deck = (deck.name, deck.id, deck.description, deck.tags, topics)
@@ -323,24 +333,13 @@ def _to_plain(state: BuildState) -> tuple[Any, ...]:
         dict(lock.renderer),
         lock.version,
     )
-    return (
-        state.salt,
-        state.source,
-        plain_index,
-        state.heads,
-        state.lock_digest,
-        plain_lock,
-        state.chunks,
-    )
+    return (state.salt, state.source, plain_index, state.heads, state.lock_digest, plain_lock)
 
 
-def _from_plain(
-    plain: tuple[Any, ...],
-    data: bytes,
-    rows: list[tuple[Any, ...]],
-    note_fields: list[tuple[str, ...]],
-) -> BuildState:
-    salt, source, plain_index, heads, digest, plain_lock, chunks = plain
+def _from_plain(plain: tuple[Any, ...], parts: dict[str, Any]) -> BuildState:
+    """The state from its "state" frame and the ``parts`` of the frames before it."""
+    salt, source, plain_index, heads, digest, plain_lock = plain
+    data, rows, note_fields, chunks = (parts[k] for k in ("data", "questions", "fields", "chunks"))
     (plain_deck, sources, lines, nodes, chars, fronts, topic_of, first, *rest) = plain_index
     columns, ends, other_nodes, stamps = rest
     name, deck_id, description, tags, topics = plain_deck

@@ -90,8 +90,11 @@ class DeflateChunks:
         parts = [self._MAGIC, self._ENGINE]
         for key, data in self._chunks.items():
             parts += (self._RECORD.pack(key, len(data)), data)
-        body = b"".join(parts)
-        return body + hashlib.blake2b(body, digest_size=16).digest()
+        digest = hashlib.blake2b(digest_size=16)
+        for part in parts:
+            digest.update(part)
+        parts.append(digest.digest())
+        return b"".join(parts)  # one copy of the chunks, not two
 
     @classmethod
     def load(cls, data: bytes, *, limit: int = 256 << 20) -> DeflateChunks:
