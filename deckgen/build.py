@@ -20,7 +20,7 @@ from deckgen.buildstate import (
 from deckgen.checker import cyclic_gc_paused, load_indexed
 from deckgen.errors import KindChangeError, LockError, NoteTypeChangeError, shown_path
 from deckgen.fileio import check_paths, transaction
-from deckgen.incremental import BankIndex, Edit, recheck
+from deckgen.incremental import BankIndex, Edit
 from deckgen.limits import parse_epoch
 from deckgen.lock import (
     Lock,
@@ -29,27 +29,28 @@ from deckgen.lock import (
     format_lock,
     lock_path_for,
     plan_release,
-    read_lock,
 )
 from deckgen.model import Deck
 from deckgen.notes import (
     PARALLEL_MIN_QUESTIONS,
     EarlyRender,
-    NoteHead,
     Progress,
     RenderedNote,
-    Source,
     iter_notes,
-    learn_code,
-    note_head,
     note_heads,
-    render_source,
     start_pool,
 )
 from deckgen.notetypes import KINDS
 from deckgen.package import note_type_state, write_package
 from deckgen.render import renderer_versions
 from deckgen.rendercache import open_cache
+from deckgen.reuse import (
+    check_again,
+    fields_again,
+    fields_by_source,
+    heads_again,
+    read_lock_again,
+)
 from deckgen.zipwriter import DeflateChunks
 
 
@@ -118,7 +119,7 @@ def build(
     )
     with cyclic_gc_paused(), contextlib.ExitStack() as stack:
         previous = holder.load(source) if holder is not None and stateful else None
-        again = _check_again(source, previous, name) if previous is not None else None
+        again = check_again(source, previous, name) if previous is not None else None
         render_cache = pool = early = None
         index: BankIndex | None
         edit: Edit | None = None
@@ -148,16 +149,16 @@ def build(
         lock_path = lock_path or lock_path_for(source)
         output = output or default_output(deck)
         check_paths(reads=_source_files(source, deck), writes={"lock": lock_path, "output": output})
-        old, old_digest = _read_lock(lock_path, previous)
+        old, old_digest = read_lock_again(lock_path, previous)
         known: dict[int, tuple[str, ...]] | None
         if previous is not None and edit is not None:
-            heads = _heads_again(deck, previous, edit=edit)
-            known = _fields_again(previous, deck, edit)
+            heads = heads_again(deck, previous, edit=edit)
+            known = fields_again(previous, deck, edit)
         else:
             heads = note_heads(deck)
             # Checked in full (an edit the state could not vouch for): the state's fields
             # still serve every note that renders as it did.
-            known = _fields_by_source(previous, deck) if previous is not None else None
+            known = fields_by_source(previous, deck) if previous is not None else None
         contents = [
             NoteContent(h.question_id, h.guid, h.kind.name, h.content, h.retired) for h in heads
         ]
@@ -238,93 +239,6 @@ def build(
             holder.forget(source)  # the last state no longer describes the bank
         migrated = old.version if old is not None and old.version != release.lock.version else None
         return BuildResult(output, size, lock_path, lock_written, deck, release, cards, migrated)
-
-
-def _check_again(
-    source: Path, previous: BuildState, name: str | None
-) -> tuple[BankIndex, Edit] | None:
-    """The bank checked again around an edit of the previous build's (see
-    :mod:`deckgen.incremental`), or ``None`` when it must be checked in full."""
-    from deckgen.source import read_source
-
-    shown = shown_path(source) if name is None else name
-    data = read_source(source, name=shown)
-    return recheck(previous.index, data, file=shown, folder=source.parent)
-
-
-def _read_lock(path: Path, previous: BuildState | None) -> tuple[Lock | None, bytes | None]:
-    """The lock at ``path`` and the digest of its bytes: the previous build's lock, not
-    parsed again, if the file is still the one that build left."""
-    if previous is not None:
-        try:
-            data = path.read_bytes() if path.is_file() else None
-        except OSError:
-            data = None
-        if data is not None and lock_digest(data) == previous.lock_digest:
-            return previous.lock, previous.lock_digest
-    lock = read_lock(path)
-    if lock is None:
-        return None, None
-    try:
-        return lock, lock_digest(path.read_bytes())
-    except OSError:
-        return lock, None
-
-
-def _heads_again(deck: Deck, previous: BuildState, *, edit: Edit) -> list[NoteHead]:
-    """The heads of the notes of ``deck``: the previous build's for the questions the edit
-    did not touch."""
-    heads = []
-    for i, (topic, q) in enumerate(deck.questions):
-        was = edit.old_index(i)
-        if was is None:
-            heads.append(note_head(deck, topic, q))
-        else:
-            qid, guid, kind, tags, content, retired = previous.heads[was]
-            heads.append(NoteHead(qid, guid, KINDS[kind], tags, content, retired))
-    return heads
-
-
-def _fields_again(previous: BuildState, deck: Deck, edit: Edit) -> dict[int, tuple[str, ...]]:
-    """The previous build's fields of every note whose question renders as it did, by the
-    note's new index: all but the few the edit touched."""
-    old = list(previous.index.deck.questions)
-    # The questions read again around the edit are mostly unchanged: matched by id.
-    again = {old[i][1].id: i for i in range(edit.start, edit.old_stop)}
-    known = {}
-    for i, (topic, q) in enumerate(deck.questions):
-        was = edit.old_index(i)
-        if was is None:
-            was = again.get(q.id)
-            if was is None:
-                continue
-            before = render_source(*old[was])
-            if before != render_source(topic, q):
-                # An edited note: its code blocks, unless edited too, are in its old fields.
-                learn_code(before, previous.fields[was])
-                continue
-        known[i] = previous.fields[was]
-    return known
-
-
-def _fields_by_source(previous: BuildState, deck: Deck) -> dict[int, tuple[str, ...]]:
-    """The previous build's fields of every note of ``deck`` rendered from the same source,
-    by the note's index."""
-    before = {
-        _source_key(render_source(topic, q)): i
-        for i, (topic, q) in enumerate(previous.index.deck.questions)
-    }
-    known = {}
-    for i, (topic, q) in enumerate(deck.questions):
-        was = before.get(_source_key(render_source(topic, q)))
-        if was is not None:
-            known[i] = previous.fields[was]
-    return known
-
-
-def _source_key(source: Source) -> tuple[object, ...]:
-    kind, topic, qid, texts, media = source
-    return (kind, topic, qid, tuple(sorted(texts.items())), tuple(sorted((media or {}).items())))
 
 
 def deck_size(deck: Deck) -> int:

@@ -1,0 +1,102 @@
+"""What a build takes from the previous build's state (see :mod:`deckgen.buildstate`): the
+bank checked again around an edit, the lock not parsed again, and the heads and fields of the
+notes that render as they did."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from deckgen.buildstate import BuildState, lock_digest
+from deckgen.errors import shown_path
+from deckgen.incremental import BankIndex, Edit, recheck
+from deckgen.lock import Lock, read_lock
+from deckgen.model import Deck
+from deckgen.notes import NoteHead, Source, learn_code, note_head, render_source
+from deckgen.notetypes import KINDS
+
+
+def check_again(
+    source: Path, previous: BuildState, name: str | None
+) -> tuple[BankIndex, Edit] | None:
+    """The bank checked again around an edit of the previous build's (see
+    :mod:`deckgen.incremental`), or ``None`` when it must be checked in full."""
+    from deckgen.source import read_source
+
+    shown = shown_path(source) if name is None else name
+    data = read_source(source, name=shown)
+    return recheck(previous.index, data, file=shown, folder=source.parent)
+
+
+def read_lock_again(path: Path, previous: BuildState | None) -> tuple[Lock | None, bytes | None]:
+    """The lock at ``path`` and the digest of its bytes: the previous build's lock, not
+    parsed again, if the file is still the one that build left."""
+    if previous is not None:
+        try:
+            data = path.read_bytes() if path.is_file() else None
+        except OSError:
+            data = None
+        if data is not None and lock_digest(data) == previous.lock_digest:
+            return previous.lock, previous.lock_digest
+    lock = read_lock(path)
+    if lock is None:
+        return None, None
+    try:
+        return lock, lock_digest(path.read_bytes())
+    except OSError:
+        return lock, None
+
+
+def heads_again(deck: Deck, previous: BuildState, *, edit: Edit) -> list[NoteHead]:
+    """The heads of the notes of ``deck``: the previous build's for the questions the edit
+    did not touch."""
+    heads = []
+    for i, (topic, q) in enumerate(deck.questions):
+        was = edit.old_index(i)
+        if was is None:
+            heads.append(note_head(deck, topic, q))
+        else:
+            qid, guid, kind, tags, content, retired = previous.heads[was]
+            heads.append(NoteHead(qid, guid, KINDS[kind], tags, content, retired))
+    return heads
+
+
+def fields_again(previous: BuildState, deck: Deck, edit: Edit) -> dict[int, tuple[str, ...]]:
+    """The previous build's fields of every note whose question renders as it did, by the
+    note's new index: all but the few the edit touched."""
+    old = list(previous.index.deck.questions)
+    # The questions read again around the edit are mostly unchanged: matched by id.
+    again = {old[i][1].id: i for i in range(edit.start, edit.old_stop)}
+    known = {}
+    for i, (topic, q) in enumerate(deck.questions):
+        was = edit.old_index(i)
+        if was is None:
+            was = again.get(q.id)
+            if was is None:
+                continue
+            before = render_source(*old[was])
+            if before != render_source(topic, q):
+                # An edited note: its code blocks, unless edited too, are in its old fields.
+                learn_code(before, previous.fields[was])
+                continue
+        known[i] = previous.fields[was]
+    return known
+
+
+def fields_by_source(previous: BuildState, deck: Deck) -> dict[int, tuple[str, ...]]:
+    """The previous build's fields of every note of ``deck`` rendered from the same source,
+    by the note's index."""
+    before = {
+        _source_key(render_source(topic, q)): i
+        for i, (topic, q) in enumerate(previous.index.deck.questions)
+    }
+    known = {}
+    for i, (topic, q) in enumerate(deck.questions):
+        was = before.get(_source_key(render_source(topic, q)))
+        if was is not None:
+            known[i] = previous.fields[was]
+    return known
+
+
+def _source_key(source: Source) -> tuple[object, ...]:
+    kind, topic, qid, texts, media = source
+    return (kind, topic, qid, tuple(sorted(texts.items())), tuple(sorted((media or {}).items())))
