@@ -30,6 +30,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from deckgen.fileio import drop_temporary
 from deckgen.incremental import BankIndex
 from deckgen.lock import Lock, LockedNote, NoteTypeState
 from deckgen.media import MediaFile
@@ -182,14 +183,8 @@ class _FileSink(FieldSink):
             self.discard()
 
     def discard(self) -> None:
-        if self.out is not None:
-            with contextlib.suppress(OSError):
-                self.out.close()
-            self.out = None
-        if self.tmp:
-            with contextlib.suppress(OSError):
-                os.remove(self.tmp)
-            self.tmp = ""
+        drop_temporary(self.out, self.tmp)
+        self.out, self.tmp = None, ""
 
     def _frame(self, value: tuple[str, Any], *, raw: bytes = b"") -> None:
         """Write a frame: its length and its marshalled value, then ``raw`` bytes as they

@@ -3,6 +3,7 @@ a release: the package and its lock change together or not at all."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -11,11 +12,23 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from deckgen.errors import BuildError, PathError
 
 # Signals that end a build early; they wait while a transaction renames its files.
 _DEFERRED_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+
+
+def drop_temporary(out: BinaryIO | None, tmp: str) -> None:
+    """Close ``out`` and remove the temporary file ``tmp``, both quietly: what a cache does
+    with a file it will not keep."""
+    if out is not None:
+        with contextlib.suppress(OSError):
+            out.close()
+    if tmp:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
 
 
 def check_paths(*, reads: Mapping[str, Path], writes: Mapping[str, Path]) -> None:

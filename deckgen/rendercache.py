@@ -30,6 +30,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
+from deckgen.fileio import drop_temporary
 from deckgen.limits import MAX_CACHE_BYTES
 
 CACHE_FORMAT = 1
@@ -175,14 +176,8 @@ class RenderCache:
 
     def _discard(self) -> None:
         self.written = -1
-        if self.out is not None:
-            with contextlib.suppress(OSError):
-                self.out.close()
-            self.out = None
-        if self.tmp:
-            with contextlib.suppress(OSError):
-                os.remove(self.tmp)
-            self.tmp = ""
+        drop_temporary(self.out, self.tmp)
+        self.out, self.tmp = None, ""
 
 
 def _evict(folder: Path, limit: int) -> None:

@@ -35,6 +35,16 @@ def from_scratch(source: Path, lock: bytes, tmp_path: Path, *, now: int) -> tupl
     return outputs(twin, tmp_path / "twin.apkg", now=now, cache=False)
 
 
+def built_once(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """The FastAPI bank built once: its file, its package and its build state's file."""
+    source = bank(tmp_path / "bank")
+    out = tmp_path / "out.apkg"
+    outputs(source, out, now=T)
+    path = state_path(source)
+    assert path is not None
+    return source, out, path
+
+
 def no_full_check(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make a build fail if it reads the whole bank instead of starting from the state."""
 
@@ -47,11 +57,7 @@ def no_full_check(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_rebuild_from_the_state_is_a_build_from_scratch(
     tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    source = bank(tmp_path / "bank")
-    out = tmp_path / "out.apkg"
-    outputs(source, out, now=T)
-    path = state_path(source)
-    assert path is not None
+    source, out, path = built_once(tmp_path)
     assert path.is_file()
     assert not [p for p in source.parent.rglob("*.cache")]  # outside the bank's folder
     for step in range(3):
@@ -97,12 +103,8 @@ def test_a_question_added_and_a_lock_changed_by_hand(
     ids=["truncated", "foreign", "garbled", "one-character"],
 )
 def test_a_damaged_state_is_not_used(tmp_path: Path, cache_dir: Path, damage: object) -> None:
-    source = bank(tmp_path / "bank")
-    out = tmp_path / "out.apkg"
-    outputs(source, out, now=T)
+    source, out, path = built_once(tmp_path)
     lock = source.with_suffix(".lock").read_bytes()
-    path = state_path(source)
-    assert path is not None
     path.write_bytes(damage(path.read_bytes()))  # type: ignore[operator]
     assert StateHolder().load(source) is None
     edit_one_answer(source)
@@ -161,11 +163,7 @@ def test_a_failed_build_leaves_the_last_state_and_no_temporary_file(
 ) -> None:
     from deckgen.errors import BuildError
 
-    source = bank(tmp_path / "bank")
-    out = tmp_path / "out.apkg"
-    outputs(source, out, now=T)
-    path = state_path(source)
-    assert path is not None
+    source, out, path = built_once(tmp_path)
     before = path.read_bytes()
     edit_one_answer(source)
 
