@@ -14,7 +14,6 @@ from deckgen.buildstate import (
     BuildState,
     StateHolder,
     code_salt,
-    heads_rows,
     lock_digest,
 )
 from deckgen.checker import cyclic_gc_paused, load_indexed
@@ -178,7 +177,7 @@ def build(
         # are not compressed again.
         chunks = sink = None
         if keep and holder is not None:
-            chunks = DeflateChunks.load(previous.chunks) if previous else DeflateChunks()
+            chunks = DeflateChunks() if previous is None else previous.deflate_chunks()
             sink = holder.start(source)
             stack.callback(sink.discard)  # unless finished
             assert index is not None
@@ -228,11 +227,11 @@ def build(
                 code_salt(),
                 str(source.resolve()),
                 index,
-                heads_rows(heads),
+                heads,
                 [],  # the sink has them
                 old_digest,
                 release.lock,
-                chunks.dump() if chunks is not None else b"",
+                chunks if chunks is not None else DeflateChunks(),
             )
             sink.finish(kept)
         elif holder is not None:

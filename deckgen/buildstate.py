@@ -35,6 +35,8 @@ from deckgen.incremental import BankIndex
 from deckgen.lock import Lock, LockedNote, NoteTypeState
 from deckgen.media import MediaFile
 from deckgen.model import Deck, Question, Topic
+from deckgen.notes import NoteHead
+from deckgen.zipwriter import DeflateChunks
 
 STATE_FORMAT = 1
 MAX_STATE_QUESTIONS = 50_000  # a larger bank keeps the render cache only: its state (over 200 MB)
@@ -49,11 +51,17 @@ class BuildState:
     salt: bytes  # the code that made it: another code's state is not used
     source: str  # the bank's resolved path
     index: BankIndex
-    heads: list[HeadRow]
+    heads: Sequence[HeadRow | NoteHead]  # the notes' heads (as rows once written to a file)
     fields: list[tuple[str, ...]]
     lock_digest: bytes  # of the lock file as this build left it
     lock: Lock  # the Lock it holds, parsed
-    chunks: bytes  # the package writer's compressed pages
+    chunks: bytes | DeflateChunks  # the package writer's compressed pages (as read, bytes)
+
+    def deflate_chunks(self) -> DeflateChunks:
+        """The compressed pages, for the package writer to reuse."""
+        if isinstance(self.chunks, DeflateChunks):
+            return self.chunks  # kept in memory: not dumped and loaded again
+        return DeflateChunks.load(self.chunks)
 
 
 class StateHolder:
@@ -169,7 +177,8 @@ class _FileSink(FieldSink):
         questions = _question_rows(state.index.deck)
         for at in range(0, len(questions), _FIELDS_FRAME):
             self._frame(("questions", questions[at : at + _FIELDS_FRAME]))
-        self._frame(("chunks", len(state.chunks)), raw=state.chunks)
+        chunks = state.chunks if isinstance(state.chunks, bytes) else state.chunks.dump()
+        self._frame(("chunks", len(chunks)), raw=chunks)
         self._frame(("state", _to_plain(state)))
         if self.out is None:
             return
@@ -234,9 +243,11 @@ def code_salt() -> bytes:
     return code.digest()
 
 
-def heads_rows(heads: Sequence[object]) -> list[HeadRow]:
-    """Note heads as plain rows (their kind by name), as a state keeps them."""
-    return [(h[0], h[1], h[2].name, h[3], h[4], h[5]) for h in heads]  # type: ignore[index]
+def heads_rows(heads: Sequence[HeadRow | NoteHead]) -> list[HeadRow]:
+    """Note heads as plain rows (their kind by name), as a state file keeps them."""
+    return [
+        (h[0], h[1], h[2] if isinstance(h[2], str) else h[2].name, h[3], h[4], h[5]) for h in heads
+    ]
 
 
 def _where(source: Path) -> str:
@@ -328,7 +339,8 @@ def _to_plain(state: BuildState) -> tuple[Any, ...]:
         dict(lock.renderer),
         lock.version,
     )
-    return (state.salt, state.source, plain_index, state.heads, state.lock_digest, plain_lock)
+    heads = heads_rows(state.heads)
+    return (state.salt, state.source, plain_index, heads, state.lock_digest, plain_lock)
 
 
 def _from_plain(plain: tuple[Any, ...], parts: dict[str, Any]) -> BuildState:

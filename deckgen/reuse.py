@@ -55,8 +55,11 @@ def heads_again(deck: Deck, previous: BuildState, *, edit: Edit) -> list[NoteHea
         if was is None:
             heads.append(note_head(deck, topic, q))
         else:
-            qid, guid, kind, tags, content, retired = previous.heads[was]
-            heads.append(NoteHead(qid, guid, KINDS[kind], tags, content, retired))
+            head = previous.heads[was]
+            if type(head) is not NoteHead:  # a row read from a file: its kind by name
+                qid, guid, kind, tags, content, retired = head
+                head = NoteHead(qid, guid, KINDS[str(kind)], tags, content, retired)
+            heads.append(head)
     return heads
 
 
