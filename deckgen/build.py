@@ -108,13 +108,14 @@ def build(
     the cache folder.
     """
     holder = (state or StateHolder()) if cache else None
+    estimate = _questions_in(source)
     # A one-file bank keeps a build state (its notes' fields included) rather than the
     # render cache; a folder bank, or one too large for a state, keeps the render cache.
     stateful = (
         holder is not None
         and holder.can_keep(source)
         and not source.is_dir()
-        and _questions_in(source) <= MAX_STATE_QUESTIONS
+        and estimate <= MAX_STATE_QUESTIONS
     )
     with cyclic_gc_paused(), contextlib.ExitStack() as stack:
         previous = holder.load(source) if holder is not None and stateful else None
@@ -135,7 +136,7 @@ def build(
             # notes of a previous build in the cache or the state, few are rendered: workers
             # are forked then only if many are.
             warm = previous is not None or (render_cache is not None and render_cache.is_warm())
-            pool = None if warm else start_pool(_questions_in(source))
+            pool = None if warm else start_pool(estimate)
             if pool is not None:
                 stack.callback(pool.close)
             # The workers render the first topics while the rest are still being checked.

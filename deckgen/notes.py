@@ -143,7 +143,7 @@ class EarlyRender:
 
     def topic(self, topic: Topic) -> None:
         """Take a topic that has just been checked."""
-        self.sources += [_source(topic, q) for q in topic.questions]
+        self.sources += [render_source(topic, q) for q in topic.questions]
         if self.stopped:
             return
         try:
@@ -175,7 +175,7 @@ def iter_notes(
     ``known`` has the fields of notes, by index, that a previous build rendered."""
     pairs = list(deck.questions)
     heads = note_heads(deck) if heads is None else heads
-    sources = [_source(topic, q) for topic, q in pairs]
+    sources = [render_source(topic, q) for topic, q in pairs]
     # The early slices count if they are of this very deck (the checker that gave them may
     # have given up on the bank, and the full checker read it again).
     early_end = 0
@@ -238,14 +238,6 @@ def iter_notes(
         raise _render_error(e, pairs) from None
 
 
-def render_fields(
-    kind: NoteKind, topic: Topic, question: Question, renderer: Renderer
-) -> tuple[str, ...]:
-    """A question's fields as HTML, in its kind's field order, with media references
-    pointing at the files' packed names."""
-    return _render(_source(topic, question), renderer, kind)
-
-
 PARALLEL_MIN_QUESTIONS = 2_000
 _MIN_SLICE, _MAX_SLICE = 100, 1_000
 _EARLY_SLICE = 250  # questions: small enough that the workers start soon
@@ -258,10 +250,6 @@ def _processes(pool: RenderPool | None) -> int:
 
 def render_source(topic: Topic, question: Question) -> Source:
     """What a question's note is rendered from: equal sources render equal fields."""
-    return _source(topic, question)
-
-
-def _source(topic: Topic, question: Question) -> Source:
     media = {url: file.name for url, file in question.media.items()} or None
     return (question.kind, topic.name, question.id, question.texts, media)
 

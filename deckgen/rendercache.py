@@ -26,12 +26,15 @@ import sys
 import tempfile
 import time
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from deckgen.fileio import drop_temporary
 from deckgen.limits import MAX_CACHE_BYTES
+
+if TYPE_CHECKING:
+    from deckgen.notes import Source
 
 CACHE_FORMAT = 1
 DISABLE_ENV = "DECKGEN_NO_CACHE"  # any value but '' or '0' turns the cache off
@@ -41,8 +44,6 @@ _ENTRY = struct.Struct("<16sII")  # key, length of the fields, CRC-32 of the fie
 _STALE_TMP = 86_400  # seconds after which a temporary file is a dead build's
 # The modules whose code decides a note's HTML: a change to any of them is a new cache.
 _RENDERING_CODE = ("notes.py", "notetypes.py", "render")
-
-Source = tuple[str, str, str, Mapping[str, str], Mapping[str, str] | None]
 
 
 def cache_folder() -> Path | None:
