@@ -40,14 +40,15 @@ from deckgen.notes import (
     start_pool,
 )
 from deckgen.notetypes import KINDS
-from deckgen.package import note_type_state, write_package
+from deckgen.package import first_note_id, note_type_state, write_package
 from deckgen.render import renderer_versions
 from deckgen.rendercache import open_cache
 from deckgen.reuse import (
+    Known,
     check_again,
-    fields_again,
-    fields_by_source,
     heads_again,
+    known_again,
+    known_by_source,
     read_lock_again,
 )
 from deckgen.zipwriter import DeflateChunks
@@ -150,15 +151,15 @@ def build(
         output = output or default_output(deck)
         check_paths(reads=_source_files(source, deck), writes={"lock": lock_path, "output": output})
         old, old_digest = read_lock_again(lock_path, previous)
-        known: dict[int, tuple[str, ...]] | None
+        known: Known | None = None
         if previous is not None and edit is not None:
             heads = heads_again(deck, previous, edit=edit)
-            known = fields_again(previous, deck, edit)
+            known = known_again(previous, deck, edit)
         else:
             heads = note_heads(deck)
-            # Checked in full (an edit the state could not vouch for): the state's fields
-            # still serve every note that renders as it did.
-            known = fields_by_source(previous, deck) if previous is not None else None
+            # Checked in full (an edit the state could not vouch for): the state still
+            # serves every note that renders as it did.
+            known = known_by_source(previous, deck) if previous is not None else None
         contents = [
             NoteContent(h.question_id, h.guid, h.kind.name, h.content, h.retired) for h in heads
         ]
@@ -200,8 +201,11 @@ def build(
             cache=render_cache,
             late_pool=warm,
             early=early,
-            known=known,
+            known=known.fields if known else None,
+            rows=known.rows if known else None,
         )
+        mods = {qid: note.mod for qid, note in release.lock.notes.items()}
+        note_type_mods = {k: t.mod for k, t in release.lock.note_types.items()}
         with transaction() as staged:
             # The lock first: if the process is killed between the two renames, the next
             # build finds the lock that describes the source and writes the same package.
@@ -215,10 +219,12 @@ def build(
                 deck,
                 counted(notes),
                 package_tmp,
-                mods={qid: note.mod for qid, note in release.lock.notes.items()},
-                note_type_mods={k: t.mod for k, t in release.lock.note_types.items()},
+                mods=mods,
+                note_type_mods=note_type_mods,
                 media={f.name: f.path for _, q in deck.questions for f in q.media.values()},
                 chunks=chunks,
+                previous=previous.collection if previous is not None else None,
+                keep=sink.collection() if sink is not None else None,
             )
             staged.commit()
         if render_cache is not None:
@@ -233,6 +239,7 @@ def build(
                 old_digest,
                 release.lock,
                 chunks if chunks is not None else DeflateChunks(),
+                first_note_id(mods, note_type_mods),
             )
             sink.finish(kept)
         elif holder is not None:

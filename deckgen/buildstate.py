@@ -7,12 +7,13 @@ changed; everything else comes from the state. The result is the bytes a cold bu
 (tests/test_buildstate.py compares them).
 
 ``deckgen build`` keeps the state in the user's cache folder, beside the render cache
-(:func:`deckgen.rendercache.cache_folder`), one file per bank, as plain values (strings,
-numbers, tuples) in Python's marshal format, which runs no code when read, with a CRC-32;
-the notes' fields are written as they are rendered, so that a build never holds them all.
-A file that another user could have written is not read. ``deckgen watch`` keeps the state
-in memory. A state is only ever an aid: one that is missing, damaged, or made by other code
-is not used.
+(:func:`deckgen.rendercache.cache_folder`), two files per bank: the state, as plain values
+(strings, numbers, tuples) in Python's marshal format, which runs no code when read, with a
+CRC-32; and the package's collection (SQLite), whose size and CRC-32 the state records. The
+notes' fields stay in the collection: the next package copies the rows of the notes that did
+not change from it, and no Python object is made of them. Files that another user could have
+written are not read. ``deckgen watch`` keeps the state in memory, the fields included. A state
+is only ever an aid: one that is missing, damaged, or made by other code is not used.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import functools
 import hashlib
 import marshal
 import os
+import sqlite3
 import sys
 import tempfile
 import zlib
@@ -52,16 +54,42 @@ class BuildState:
     source: str  # the bank's resolved path
     index: BankIndex
     heads: Sequence[HeadRow | NoteHead]  # the notes' heads (as rows once written to a file)
-    fields: list[tuple[str, ...]]
+    fields: list[tuple[str, ...]]  # every note's fields, in a state kept in memory (else empty)
     lock_digest: bytes  # of the lock file as this build left it
     lock: Lock  # the Lock it holds, parsed
     chunks: bytes | DeflateChunks  # the package writer's compressed pages (as read, bytes)
+    first_row: int = 0  # the package's id of the first note; the next ones follow by 2
+    # A state on disk: the package's collection, kept beside it (its size and CRC-32 first).
+    collection_check: tuple[int, int] = (0, 0)
+    collection: Path | None = None  # once checked
 
     def deflate_chunks(self) -> DeflateChunks:
         """The compressed pages, for the package writer to reuse."""
         if isinstance(self.chunks, DeflateChunks):
             return self.chunks  # kept in memory: not dumped and loaded again
         return DeflateChunks.load(self.chunks)
+
+    def row(self, index: int) -> int:
+        """The id of the row of note ``index`` in the previous package's collection."""
+        return self.first_row + 2 * index
+
+    def fields_of(self, index: int) -> tuple[str, ...] | None:
+        """The fields of note ``index``, from memory or from the collection."""
+        if self.fields:
+            return self.fields[index]
+        if self.collection is None:
+            return None
+        try:
+            db = sqlite3.connect(self.collection)
+            try:
+                found = db.execute(
+                    "SELECT flds FROM notes WHERE id = ?", (self.row(index),)
+                ).fetchone()
+            finally:
+                db.close()
+        except sqlite3.Error:
+            return None
+        return tuple(found[0].split("\x1f")) if found else None
 
 
 class StateHolder:
@@ -81,6 +109,10 @@ class StateHolder:
             state = _read(path) if path is not None else None
         if state is None or state.salt != code_salt() or state.source != _where(source):
             return None
+        if not self.memory:
+            state.collection = _checked(collection_path(source), state.collection_check)
+            if state.collection is None:
+                return None
         return state
 
     def can_keep(self, source: Path) -> bool:
@@ -89,22 +121,24 @@ class StateHolder:
 
     def start(self, source: Path) -> FieldSink:
         """Where a build puts each note's fields as they are rendered, and then its state
-        (see :meth:`FieldSink.finish`): on disk, fields are written as they come rather
-        than held until the end."""
+        (see :meth:`FieldSink.finish`): in memory, the fields; on disk, the package's
+        collection, which has them."""
         if self.memory:
             return _MemorySink(self, source)
-        path = state_path(source)
-        return _FileSink(path) if path is not None else FieldSink()
+        path, collection = state_path(source), collection_path(source)
+        if path is None or collection is None:
+            return FieldSink()
+        return _FileSink(path, collection)
 
     def forget(self, source: Path) -> None:
         """Drop the state of ``source``: its last build left none that describes it."""
         if self.memory:
             self.state = None
             return
-        path = state_path(source)
-        if path is not None:
-            with contextlib.suppress(OSError):
-                path.unlink()
+        for path in (state_path(source), collection_path(source)):
+            if path is not None:
+                with contextlib.suppress(OSError):
+                    path.unlink()
 
 
 class FieldSink:
@@ -116,7 +150,11 @@ class FieldSink:
         at once and lets go of them: ``index.data`` is then empty)."""
 
     def add(self, fields: tuple[str, ...]) -> None:
-        """Take the fields of the next note."""
+        """Take the fields of the next note (a file sink has them in the collection)."""
+
+    def collection(self) -> Path | None:
+        """Where the package writer leaves its collection, if the state keeps it."""
+        return None
 
     def finish(self, state: BuildState) -> None:
         """Keep ``state`` (its ``fields`` are those given to :meth:`add`)."""
@@ -139,20 +177,23 @@ class _MemorySink(FieldSink):
 
 
 class _FileSink(FieldSink):
-    """Writes frames to a temporary file beside the state's: the fields of every
-    :data:`_FIELDS_FRAME` notes as they come, then the rest, then a CRC-32 of it all."""
+    """Writes frames to a temporary file beside the state's: the bank's bytes first, then
+    the rest, then a CRC-32 of it all; and has the package writer leave its collection in
+    another temporary file there."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, collection: Path) -> None:
         self.path = path
-        self.pending: list[tuple[str, ...]] = []
+        self.collection_final = collection
         self.crc = 0
         self.out: BinaryIO | None = None
-        self.tmp = ""
+        self.tmp = self.rows_tmp = ""
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, self.tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".cache", dir=path.parent)
             self.out = os.fdopen(fd, "wb")  # mkstemp's file is the user's alone (0600)
             self.out.write(_MAGIC)
+            fd, self.rows_tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".anki2", dir=path.parent)
+            os.close(fd)  # SQLite takes an empty file for an empty database
         except OSError:
             self.discard()
 
@@ -162,38 +203,38 @@ class _FileSink(FieldSink):
         self._frame(("data", len(index.data)), raw=index.data)
         index.data = b""
 
-    def add(self, fields: tuple[str, ...]) -> None:
-        self.pending.append(fields)
-        if len(self.pending) == _FIELDS_FRAME:
-            self._frame(("fields", self.pending))
-            self.pending = []
+    def collection(self) -> Path | None:
+        return Path(self.rows_tmp) if self.rows_tmp else None
 
     def finish(self, state: BuildState) -> None:
-        if self.pending:
-            self._frame(("fields", self.pending))
-            self.pending = []
         # The questions in frames of their own: the largest frame, made in memory before it
         # is written, is then a small part of the state.
         questions = _question_rows(state.index.deck)
-        for at in range(0, len(questions), _FIELDS_FRAME):
-            self._frame(("questions", questions[at : at + _FIELDS_FRAME]))
+        for at in range(0, len(questions), _QUESTIONS_FRAME):
+            self._frame(("questions", questions[at : at + _QUESTIONS_FRAME]))
         chunks = state.chunks if isinstance(state.chunks, bytes) else state.chunks.dump()
         self._frame(("chunks", len(chunks)), raw=chunks)
-        self._frame(("state", _to_plain(state)))
-        if self.out is None:
+        if self.out is None or not self.rows_tmp:
             return
         try:
+            with open(self.rows_tmp, "rb") as rows:
+                state.collection_check = _size_and_crc(rows)
+            self._frame(("state", _to_plain(state)))
             self.out.write(self.crc.to_bytes(4, "big"))
             self.out.close()
             self.out = None
+            # The collection first: a state is only used with the collection it describes.
+            os.replace(self.rows_tmp, self.collection_final)
+            self.rows_tmp = ""
             os.replace(self.tmp, self.path)
             self.tmp = ""
-        except OSError:
+        except (OSError, ValueError):
             self.discard()
 
     def discard(self) -> None:
         drop_temporary(self.out, self.tmp)
-        self.out, self.tmp = None, ""
+        drop_temporary(None, self.rows_tmp)
+        self.out, self.tmp, self.rows_tmp = None, "", ""
 
     def _frame(self, value: tuple[str, Any], *, raw: bytes = b"") -> None:
         """Write a frame: its length and its marshalled value, then ``raw`` bytes as they
@@ -222,6 +263,13 @@ def state_path(source: Path) -> Path | None:
     bank = hashlib.blake2b(os.fsencode(where), digest_size=16).hexdigest()
     # In the render cache's folder, named like its files, so that one bound holds both.
     return folder / f"render-{CACHE_FORMAT}" / f"{bank}-state{STATE_FORMAT}.cache"
+
+
+def collection_path(source: Path) -> Path | None:
+    """The file of the collection a bank's build state keeps, ``None`` when the cache is
+    turned off."""
+    path = state_path(source)
+    return path.with_name(path.name.replace("-state", "-collection")) if path else None
 
 
 def lock_digest(data: bytes) -> bytes:
@@ -257,18 +305,47 @@ def _where(source: Path) -> str:
         return str(source)
 
 
+def _own_file(path: Path) -> BinaryIO | None:
+    """``path`` opened, if it is a file of this user's that nobody else may write."""
+    f = path.open("rb")
+    info = os.fstat(f.fileno())
+    if hasattr(os, "getuid") and (info.st_uid != os.getuid() or info.st_mode & 0o022):
+        f.close()
+        return None
+    return f
+
+
+def _size_and_crc(f: BinaryIO) -> tuple[int, int]:
+    size = crc = 0
+    while block := f.read(1 << 20):
+        size += len(block)
+        crc = zlib.crc32(block, crc)
+    return size, crc
+
+
+def _checked(path: Path | None, check: tuple[int, int]) -> Path | None:
+    """``path``, if it holds the collection that a state describes by ``check``."""
+    try:
+        f = _own_file(path) if path is not None else None
+        if f is None:
+            return None
+        with f:
+            return path if _size_and_crc(f) == check else None
+    except OSError:
+        return None
+
+
 def _read(path: Path) -> BuildState | None:
     try:
-        with path.open("rb") as f:
-            info = os.fstat(f.fileno())
-            # Only a file of this user's that nobody else may write.
-            if hasattr(os, "getuid") and (info.st_uid != os.getuid() or info.st_mode & 0o022):
-                return None
+        f = _own_file(path)
+        if f is None:
+            return None
+        with f:
             data = f.read()
         body = memoryview(data)[len(_MAGIC) : -4]
         if not data.startswith(_MAGIC) or zlib.crc32(body) != int.from_bytes(data[-4:], "big"):
             return None  # another format, or damaged: a CRC-32 catches what a disk garbles
-        parts: dict[str, Any] = {"fields": [], "questions": [], "data": b"", "chunks": b""}
+        parts: dict[str, Any] = {"questions": [], "data": b"", "chunks": b""}
         at = 0
         while at < len(body):
             size = int.from_bytes(body[at : at + 4], "big")
@@ -290,8 +367,8 @@ def _read(path: Path) -> BuildState | None:
 # made without their classes' __init__ (frozen dataclasses without __post_init__): that
 # alone is most of the time it takes to read a state.
 
-_MAGIC = b"deckgen build state 2\n"
-_FIELDS_FRAME = 1_000  # notes' fields per frame: what the file writer holds at most
+_MAGIC = b"deckgen build state 3\n"
+_QUESTIONS_FRAME = 1_000  # questions per frame: what the file writer holds at most
 _QUESTION = tuple(f.name for f in fields(Question))
 _LOCKED = tuple(f.name for f in fields(LockedNote))
 assert _LOCKED == ("guid", "kind", "content", "mod", "retired"), "update _to_plain's lock"
@@ -313,8 +390,8 @@ def _question_rows(deck: Deck) -> list[tuple[Any, ...]]:
 
 
 def _to_plain(state: BuildState) -> tuple[Any, ...]:
-    """The state as plain values, but for the bank's bytes, its questions, the notes'
-    fields and the package's chunks, which have frames of their own."""
+    """The state as plain values, but for the bank's bytes, its questions and the package's
+    chunks, which have frames of their own."""
     index, deck, lock = state.index, state.index.deck, state.lock
     topics = [(t.name, t.tag, len(t.questions)) for t in deck.topics]
     plain_deck = (deck.name, deck.id, deck.description, deck.tags, topics)
@@ -340,13 +417,14 @@ def _to_plain(state: BuildState) -> tuple[Any, ...]:
         lock.version,
     )
     heads = heads_rows(state.heads)
-    return (state.salt, state.source, plain_index, heads, state.lock_digest, plain_lock)
+    rows = (state.first_row, state.collection_check)
+    return (state.salt, state.source, plain_index, heads, state.lock_digest, plain_lock, rows)
 
 
 def _from_plain(plain: tuple[Any, ...], parts: dict[str, Any]) -> BuildState:
     """The state from its "state" frame and the ``parts`` of the frames before it."""
-    salt, source, plain_index, heads, digest, plain_lock = plain
-    data, rows, note_fields, chunks = (parts[k] for k in ("data", "questions", "fields", "chunks"))
+    salt, source, plain_index, heads, digest, plain_lock, (first_row, check) = plain
+    data, rows, chunks = (parts[k] for k in ("data", "questions", "chunks"))
     (plain_deck, sources, lines, nodes, chars, fronts, topic_of, first, *rest) = plain_index
     columns, ends, other_nodes, stamps = rest
     name, deck_id, description, tags, topics = plain_deck
@@ -396,4 +474,4 @@ def _from_plain(plain: tuple[Any, ...], parts: dict[str, Any]) -> BuildState:
         renderer,
         version,
     )
-    return BuildState(salt, source, index, heads, note_fields, digest, lock, chunks)
+    return BuildState(salt, source, index, heads, [], digest, lock, chunks, first_row, check)

@@ -38,6 +38,9 @@ class RenderedNote:
     content: str  # a hash of the source of this note: what the lock compares
     ordinals: tuple[int, ...]  # the card templates it makes cards of
     retired: bool = False
+    # The id of the note's row in the previous build's collection, which has its fields
+    # (``fields`` is then empty): see :func:`deckgen.package.write_package`.
+    row: int | None = None
 
 
 def note_guid(deck_id: int, question_id: str) -> str:
@@ -166,13 +169,17 @@ def iter_notes(
     late_pool: bool = False,
     early: EarlyRender | None = None,
     known: Mapping[int, tuple[str, ...]] | None = None,
+    rows: Mapping[int, int] | None = None,
 ) -> Iterator[RenderedNote]:
     """The notes of ``deck`` in source order, rendered as they are needed: by ``pool``'s
     workers and this process, or found in ``cache`` (which is given every note, to keep).
     ``heads`` are :func:`note_heads` of the deck, if the caller has them. With
     ``late_pool`` and no ``pool``, workers are forked if many notes are not in the cache.
     ``early`` holds slices the workers were given while the deck was being checked.
-    ``known`` has the fields of notes, by index, that a previous build rendered."""
+    ``known`` has the fields of notes, by index, that a previous build rendered; ``rows``
+    the ids, by index, of notes whose rows the package copies from the previous build's
+    collection (they come without fields)."""
+    rows = rows or {}
     pairs = list(deck.questions)
     heads = note_heads(deck) if heads is None else heads
     sources = [render_source(topic, q) for topic, q in pairs]
@@ -190,7 +197,7 @@ def iter_notes(
     # An entry of the wrong shape (a damaged cache) is rendered again.
     cached = {i: f for i, f in cached.items() if len(f) == len(heads[i].kind.fields)}
     cached.update(known or {})
-    missing = [i for i in range(early_end, len(sources)) if i not in cached]
+    missing = [i for i in range(early_end, len(sources)) if i not in cached and i not in rows]
     size = max(_MIN_SLICE, min(_MAX_SLICE, -(-len(missing) // (8 * _processes(pool)))))
     bounds = [(a, min(a + size, len(missing))) for a in range(0, len(missing), size)]
     work = [[sources[i] for i in missing[a:b]] for a, b in bounds]
@@ -209,7 +216,8 @@ def iter_notes(
     taken = 0  # of fresh
     try:
         for done, ((_, q), head) in enumerate(zip(pairs, heads, strict=True), 1):
-            fields = None if done <= early_end else cached.get(done - 1)
+            row = rows.get(done - 1) if done > early_end else None
+            fields = () if row is not None else None if done <= early_end else cached.get(done - 1)
             if fields is None:
                 if taken == len(fresh):
                     if done <= early_end:
@@ -220,7 +228,7 @@ def iter_notes(
                     taken = 0
                 fields = fresh[taken]
                 taken += 1
-            if cache is not None:
+            if cache is not None and row is None:
                 cache.add(keys[done - 1], fields)
             yield RenderedNote(
                 head.question_id,
@@ -231,6 +239,7 @@ def iter_notes(
                 head.content,
                 head.kind.ordinals(q.texts),
                 head.retired,
+                row,
             )
             if progress is not None and (done % _SLICE_PROGRESS == 0 or done == len(pairs)):
                 progress(done, len(pairs))

@@ -8,8 +8,10 @@ on exactly those.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
+import operator
 import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
@@ -65,6 +67,8 @@ def write_package(
     note_type_mods: Mapping[str, int],
     media: Mapping[str, Path] | None = None,
     chunks: DeflateChunks | None = None,
+    previous: Path | None = None,
+    keep: Path | None = None,
 ) -> int:
     """Write the .apkg of ``deck`` to ``out`` and return its size. The bytes are derived
     only from the arguments: the same deck, notes and times give the same file in any
@@ -72,7 +76,10 @@ def write_package(
     per question of ``deck``: they may be a stream, read once and never held.
     ``media`` maps each packed media file name to the file to pack. ``chunks``: the
     compressed chunks of the previous build, reused where the bytes are the same, and
-    replaced by this build's (the file is the same bytes with or without them)."""
+    replaced by this build's (the file is the same bytes with or without them).
+    ``previous``: the collection of the previous build, whose rows hold the fields of the
+    notes that come with a ``row`` and no fields. ``keep``: an empty file to write this
+    build's collection to, for the next build, instead of a temporary one."""
     description = Renderer().block(deck.description) if deck.description else ""
     package_deck = genanki.Deck(deck.id, deck.name, description=description)
     kinds = {q.kind for _, q in deck.questions}
@@ -83,13 +90,32 @@ def write_package(
     # keeps the ids of notes it already has. Deriving them from the oldest note's time keeps
     # them plausible and reproducible, and an edit (which makes one note newer) leaves every id
     # in place: the rows, hence the SQLite pages, of the notes not edited stay the same bytes.
-    first_id = min(mods.values(), default=max(note_type_mods.values())) * 1000
+    first_id = first_note_id(mods, note_type_mods)
     try:
-        return _write(
-            package_deck, notes, count, out, mods, first_id, note_type_mods, media or {}, chunks
-        )
+        with contextlib.ExitStack() as stack:
+            if keep is None:
+                folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="deckgen-"))
+                keep = Path(folder) / "collection.anki2"
+            return _write(
+                package_deck,
+                notes,
+                count,
+                out,
+                mods,
+                first_id,
+                note_type_mods,
+                media or {},
+                chunks,
+                previous,
+                keep,
+            )
     except (OSError, sqlite3.Error) as e:
         raise BuildError(f"cannot write {out}: {e}") from e
+
+
+def first_note_id(mods: Mapping[str, int], note_type_mods: Mapping[str, int]) -> int:
+    """The id of a package's first note; the next ones follow by 2 in source order."""
+    return min(mods.values(), default=max(note_type_mods.values())) * 1000
 
 
 def _write(
@@ -102,86 +128,88 @@ def _write(
     note_type_mods: Mapping[str, int],
     media: Mapping[str, Path],
     chunks: DeflateChunks | None,
+    previous: Path | None,
+    db_path: Path,
 ) -> int:
     deck_id = package_deck.deck_id
-    with tempfile.TemporaryDirectory(prefix="deckgen-") as folder:
-        db_path = Path(folder) / "collection.anki2"
-        db = sqlite3.connect(db_path)
-        try:
-            # A throw-away file: no journal, no waiting for the disk. (Neither changes a
-            # byte of the file itself.)
-            db.execute("PRAGMA journal_mode = OFF")
-            db.execute("PRAGMA synchronous = OFF")
-            db.executescript(_TABLES)
-            db.executescript(APKG_COL)
-            # genanki writes the deck and the note type; the notes and their one card each
-            # are inserted in bulk with the same columns genanki's Note.write_to_db uses.
-            _write_deck_and_types(db, package_deck, note_type_mods)
-            # What the cards need of each note, kept as the notes stream past.
-            cards: list[tuple[int, int, tuple[int, ...]]] = []
-            note_ids = itertools.count(first_id, 2)
+    db = sqlite3.connect(db_path)
+    try:
+        # A throw-away file: no journal, no waiting for the disk. (Neither changes a
+        # byte of the file itself.)
+        db.execute("PRAGMA journal_mode = OFF")
+        db.execute("PRAGMA synchronous = OFF")
+        if previous is not None:
+            db.execute("ATTACH DATABASE ? AS previous", (str(previous),))
+        db.executescript(_TABLES)
+        db.executescript(APKG_COL)
+        # genanki writes the deck and the note type; the notes and their one card each
+        # are inserted in bulk with the same columns genanki's Note.write_to_db uses.
+        _write_deck_and_types(db, package_deck, note_type_mods)
+        # What the cards need of each note, kept as the notes stream past.
+        cards: list[tuple[int, int, tuple[int, ...]]] = []
+        note_ids = itertools.count(first_id, 2)
 
-            def rows() -> Iterator[tuple[object, ...]]:
-                for n in notes:
-                    nid = next(note_ids)
-                    mod = mods[n.question_id]
-                    cards.append((nid, mod, n.ordinals))
-                    yield (
-                        nid,
-                        n.guid,
-                        n.kind.id,
-                        mod,
-                        -1,
-                        f" {' '.join(n.tags)} ",
-                        "\x1f".join(n.fields),
-                        n.fields[0],
-                        0,
-                        0,
-                        "",
-                    )
+        def rows() -> Iterator[tuple[bool, tuple[object, ...]]]:
+            """Each note's row, or what its row copied from ``previous`` needs."""
+            for n in notes:
+                nid = next(note_ids)
+                mod = mods[n.question_id]
+                cards.append((nid, mod, n.ordinals))
+                tags = f" {' '.join(n.tags)} "
+                if n.row is not None:
+                    yield True, (nid, n.guid, n.kind.id, mod, tags, n.row)
+                else:
+                    fields = "\x1f".join(n.fields)
+                    yield False, (nid, n.guid, n.kind.id, mod, tags, fields, n.fields[0])
 
-            db.executemany(f"INSERT INTO notes VALUES({_params(11)})", rows())
-            if len(cards) != count:
-                raise ValueError(f"{len(cards)} notes for the deck's {count} questions")
-            # Card ids follow the note ids' range; new cards are due in source order, so
-            # Anki shows them as the bank lists them (position 1 is the first note).
-            card_ids = itertools.count(first_id + 2 * count)
-            db.executemany(
-                f"INSERT INTO cards VALUES({_params(18)})",
+        # A copied row is the same bytes as one made from the same values in Python:
+        # the table's pages are the same whichever way each row came.
+        before = db.total_changes
+        for copied, run in itertools.groupby(rows(), key=operator.itemgetter(0)):
+            db.executemany(_COPY_NOTE if copied else _INSERT_NOTE, (v for _, v in run))
+        if len(cards) != count or db.total_changes - before != count:
+            raise ValueError(f"{len(cards)} notes for the deck's {count} questions")
+        # Card ids follow the note ids' range; new cards are due in source order, so
+        # Anki shows them as the bank lists them (position 1 is the first note).
+        card_ids = itertools.count(first_id + 2 * count)
+        db.executemany(
+            f"INSERT INTO cards VALUES({_params(18)})",
+            (
                 (
-                    (
-                        next(card_ids),
-                        nid,
-                        deck_id,
-                        ordinal,
-                        mod,
-                        -1,
-                        0,
-                        0,
-                        position,
-                        *_NEW_CARD_TAIL,
-                    )
-                    for position, (nid, mod, ordinals) in enumerate(cards, 1)
-                    for ordinal in ordinals
-                ),
-            )
-            # The indexes last, as one sorted pass each: the tables' pages stay in one
-            # contiguous run, and a changed key moves index pages only, never table pages.
-            db.executescript(_INDEXES)
-            db.commit()
-        finally:
-            db.close()
-        with db_path.open("r+b") as db_file:
-            # The header records which SQLite library last wrote the file; fix it so that
-            # machines with another SQLite build produce the same bytes.
-            db_file.seek(_SQLITE_VERSION_OFFSET)
-            db_file.write(_SQLITE_VERSION)
-        # Anki's media map: zip entry "0" is the first file, under its packed name, and so on.
-        names = sorted(media)
-        entries: dict[str, bytes | Path] = {"collection.anki2": db_path}
-        entries.update((str(i), media[name]) for i, name in enumerate(names))
-        entries["media"] = json.dumps(dict(enumerate(names))).encode()
-        _zip(out, entries, chunks)
+                    next(card_ids),
+                    nid,
+                    deck_id,
+                    ordinal,
+                    mod,
+                    -1,
+                    0,
+                    0,
+                    position,
+                    *_NEW_CARD_TAIL,
+                )
+                for position, (nid, mod, ordinals) in enumerate(cards, 1)
+                for ordinal in ordinals
+            ),
+        )
+        # The indexes last, as one sorted pass each: the tables' pages stay in one
+        # contiguous run, and a changed key moves index pages only, never table pages.
+        db.executescript(_INDEXES)
+        db.commit()
+        if previous is not None:
+            db.execute("DETACH DATABASE previous")
+    finally:
+        db.close()
+    with db_path.open("r+b") as db_file:
+        # The header records which SQLite library last wrote the file; fix it so that
+        # machines with another SQLite build produce the same bytes.
+        db_file.seek(_SQLITE_VERSION_OFFSET)
+        db_file.write(_SQLITE_VERSION)
+    # Anki's media map: zip entry "0" is the first file, under its packed name, and so on.
+    names = sorted(media)
+    entries: dict[str, bytes | Path] = {"collection.anki2": db_path}
+    entries.update((str(i), media[name]) for i, name in enumerate(names))
+    entries["media"] = json.dumps(dict(enumerate(names))).encode()
+    _zip(out, entries, chunks)
     return out.stat().st_size
 
 
@@ -196,6 +224,13 @@ def _write_deck_and_types(
     for model in models.values():
         model["mod"] = note_type_mods[KINDS_BY_ID[int(model["id"])].name]
     db.execute("UPDATE col SET models = ?", (json.dumps(models),))
+
+
+_INSERT_NOTE = "INSERT INTO notes VALUES(?, ?, ?, ?, -1, ?, ?, ?, 0, 0, '')"
+_COPY_NOTE = (
+    "INSERT INTO notes SELECT ?, ?, ?, ?, -1, ?, flds, sfld, 0, 0, '' "
+    "FROM previous.notes WHERE id = ?"
+)
 
 
 def _params(count: int) -> str:

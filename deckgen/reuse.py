@@ -5,6 +5,7 @@ notes that render as they did."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 from deckgen.buildstate import BuildState, lock_digest
 from deckgen.errors import shown_path
@@ -63,13 +64,29 @@ def heads_again(deck: Deck, previous: BuildState, *, edit: Edit) -> list[NoteHea
     return heads
 
 
-def fields_again(previous: BuildState, deck: Deck, edit: Edit) -> dict[int, tuple[str, ...]]:
-    """The previous build's fields of every note whose question renders as it did, by the
-    note's new index: all but the few the edit touched."""
+class Known(NamedTuple):
+    """What a build takes of the notes that render as they did, by the note's new index:
+    their fields, from a state in memory, or the ids of their rows in the previous build's
+    collection, from a state on disk."""
+
+    fields: dict[int, tuple[str, ...]]
+    rows: dict[int, int]
+
+    def take(self, previous: BuildState, index: int, was: int) -> None:
+        """Note ``index`` is the previous build's note ``was``, unchanged."""
+        if previous.collection is not None:
+            self.rows[index] = previous.row(was)
+        else:
+            self.fields[index] = previous.fields[was]
+
+
+def known_again(previous: BuildState, deck: Deck, edit: Edit) -> Known:
+    """What the previous build has of every note whose question renders as it did: all but
+    the few the edit touched."""
     old = list(previous.index.deck.questions)
     # The questions read again around the edit are mostly unchanged: matched by id.
     again = {old[i][1].id: i for i in range(edit.start, edit.old_stop)}
-    known = {}
+    known = Known({}, {})
     for i, (topic, q) in enumerate(deck.questions):
         was = edit.old_index(i)
         if was is None:
@@ -79,24 +96,25 @@ def fields_again(previous: BuildState, deck: Deck, edit: Edit) -> dict[int, tupl
             before = render_source(*old[was])
             if before != render_source(topic, q):
                 # An edited note: its code blocks, unless edited too, are in its old fields.
-                learn_code(before, previous.fields[was])
+                fields = previous.fields_of(was)
+                if fields is not None:
+                    learn_code(before, fields)
                 continue
-        known[i] = previous.fields[was]
+        known.take(previous, i, was)
     return known
 
 
-def fields_by_source(previous: BuildState, deck: Deck) -> dict[int, tuple[str, ...]]:
-    """The previous build's fields of every note of ``deck`` rendered from the same source,
-    by the note's index."""
+def known_by_source(previous: BuildState, deck: Deck) -> Known:
+    """What the previous build has of every note of ``deck`` rendered from the same source."""
     before = {
         _source_key(render_source(topic, q)): i
         for i, (topic, q) in enumerate(previous.index.deck.questions)
     }
-    known = {}
+    known = Known({}, {})
     for i, (topic, q) in enumerate(deck.questions):
         was = before.get(_source_key(render_source(topic, q)))
         if was is not None:
-            known[i] = previous.fields[was]
+            known.take(previous, i, was)
     return known
 
 

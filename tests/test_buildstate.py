@@ -11,7 +11,7 @@ from test_rendercache import T, bank, edit_one_answer
 
 import deckgen.build as builder
 from deckgen.build import build
-from deckgen.buildstate import StateHolder, state_path
+from deckgen.buildstate import StateHolder, collection_path, state_path
 
 
 @pytest.fixture
@@ -106,6 +106,44 @@ def test_a_damaged_state_is_not_used(tmp_path: Path, cache_dir: Path, damage: ob
     source, out, path = built_once(tmp_path)
     lock = source.with_suffix(".lock").read_bytes()
     path.write_bytes(damage(path.read_bytes()))  # type: ignore[operator]
+    assert StateHolder().load(source) is None
+    edit_one_answer(source)
+    assert outputs(source, out, now=T + 1) == from_scratch(source, lock, tmp_path, now=T + 1)
+
+
+def _garble(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x55  # one byte of a note's row, say
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        Path.unlink,
+        _garble,
+        pytest.param(
+            lambda path: path.chmod(0o666),
+            marks=pytest.mark.skipif(not hasattr(os, "getuid"), reason="file modes are POSIX's"),
+        ),
+    ],
+    ids=["missing", "garbled", "others-may-write"],
+)
+def test_a_state_without_its_collection_is_not_used(
+    tmp_path: Path, cache_dir: Path, damage: object
+) -> None:
+    """The rows of the notes that did not change are copied from the collection the state
+    keeps: a collection that is not the one the state describes is not used, nor the state."""
+    source, out, _ = built_once(tmp_path)
+    collection = collection_path(source)
+    assert collection is not None
+    assert collection.is_file()
+    state = StateHolder().load(source)
+    assert state is not None
+    assert state.collection == collection
+    assert state.fields == []  # the fields are in the collection, not in the state
+    lock = source.with_suffix(".lock").read_bytes()
+    damage(collection)  # type: ignore[operator]
     assert StateHolder().load(source) is None
     edit_one_answer(source)
     assert outputs(source, out, now=T + 1) == from_scratch(source, lock, tmp_path, now=T + 1)
