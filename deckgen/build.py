@@ -32,6 +32,7 @@ from deckgen.lock import (
 from deckgen.model import Deck
 from deckgen.notes import (
     PARALLEL_MIN_QUESTIONS,
+    CopiedNotes,
     EarlyRender,
     Progress,
     RenderedNote,
@@ -50,6 +51,7 @@ from deckgen.reuse import (
     known_again,
     known_by_source,
     read_lock_again,
+    same_rows,
 )
 from deckgen.zipwriter import DeflateChunks
 
@@ -172,6 +174,8 @@ def build(
             raise KindChangeError(_kind_message(release, lock_path))
         if old is not None and release.structure_changed and not allow_note_type_change:
             raise NoteTypeChangeError(_structure_message(old, release, lock_path))
+        if known is not None and previous is not None:
+            same_rows(known, previous, heads, release.lock)
         lock_written = old != release.lock or old.version != release.lock.version
         cards = 0
         keep = stateful and index is not None and len(heads) <= MAX_STATE_QUESTIONS
@@ -185,12 +189,17 @@ def build(
             assert index is not None
             sink.begin(index)
 
-        def counted(notes: Iterator[RenderedNote]) -> Iterator[RenderedNote]:
+        def counted(
+            notes: Iterator[RenderedNote | CopiedNotes],
+        ) -> Iterator[RenderedNote | CopiedNotes]:
             nonlocal cards
             for note in notes:
-                cards += 0 if note.retired else len(note.ordinals)
-                if sink is not None:
-                    sink.add(note.fields)
+                if isinstance(note, CopiedNotes):
+                    cards += note.studied
+                else:
+                    cards += 0 if note.retired else len(note.ordinals)
+                    if sink is not None:
+                        sink.add(note.fields)
                 yield note
 
         notes = iter_notes(
@@ -203,6 +212,7 @@ def build(
             early=early,
             known=known.fields if known else None,
             rows=known.rows if known else None,
+            same=known.same if known else None,
         )
         mods = {qid: note.mod for qid, note in release.lock.notes.items()}
         note_type_mods = {k: t.mod for k, t in release.lock.note_types.items()}

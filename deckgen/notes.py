@@ -43,6 +43,18 @@ class RenderedNote:
     row: int | None = None
 
 
+@dataclass(frozen=True)
+class CopiedNotes:
+    """``count`` notes that the previous build wrote one after the other, from the one with
+    id ``row``, and that this build writes the same, row for row, but for their place: the
+    package copies their rows, and their cards', from the previous build's collection."""
+
+    row: int
+    count: int
+    cards: int  # the cards they make
+    studied: int  # of those, the cards of notes that are not retired
+
+
 def note_guid(deck_id: int, question_id: str) -> str:
     """The GUID of a question's note: a function of the deck id and question id only;
     genanki's ``guid_for(deck_id, question_id)``, computed in fewer steps."""
@@ -90,7 +102,8 @@ def make_notes(
     if found is None:
         pool = start_pool(sum(len(t.questions) for t in deck.topics), jobs=jobs)
     try:
-        return list(iter_notes(deck, pool=pool, progress=progress, known=found))
+        notes = iter_notes(deck, pool=pool, progress=progress, known=found)
+        return [note for note in notes if isinstance(note, RenderedNote)]  # no copies: all
     finally:
         if pool is not None:
             pool.close()
@@ -170,16 +183,18 @@ def iter_notes(
     early: EarlyRender | None = None,
     known: Mapping[int, tuple[str, ...]] | None = None,
     rows: Mapping[int, int] | None = None,
-) -> Iterator[RenderedNote]:
+    same: Mapping[int, int] | None = None,
+) -> Iterator[RenderedNote | CopiedNotes]:
     """The notes of ``deck`` in source order, rendered as they are needed: by ``pool``'s
     workers and this process, or found in ``cache`` (which is given every note, to keep).
     ``heads`` are :func:`note_heads` of the deck, if the caller has them. With
     ``late_pool`` and no ``pool``, workers are forked if many notes are not in the cache.
     ``early`` holds slices the workers were given while the deck was being checked.
     ``known`` has the fields of notes, by index, that a previous build rendered; ``rows``
-    the ids, by index, of notes whose rows the package copies from the previous build's
-    collection (they come without fields)."""
-    rows = rows or {}
+    the ids, by index, of notes whose fields the package copies from the previous build's
+    collection (they come without fields); ``same`` those of notes whose rows and cards are
+    the previous build's but for their place (they come as runs, :class:`CopiedNotes`)."""
+    rows, same = rows or {}, same or {}
     pairs = list(deck.questions)
     heads = note_heads(deck) if heads is None else heads
     sources = [render_source(topic, q) for topic, q in pairs]
@@ -197,7 +212,11 @@ def iter_notes(
     # An entry of the wrong shape (a damaged cache) is rendered again.
     cached = {i: f for i, f in cached.items() if len(f) == len(heads[i].kind.fields)}
     cached.update(known or {})
-    missing = [i for i in range(early_end, len(sources)) if i not in cached and i not in rows]
+    missing = [
+        i
+        for i in range(early_end, len(sources))
+        if i not in cached and i not in rows and i not in same
+    ]
     size = max(_MIN_SLICE, min(_MAX_SLICE, -(-len(missing) // (8 * _processes(pool)))))
     bounds = [(a, min(a + size, len(missing))) for a in range(0, len(missing), size)]
     work = [[sources[i] for i in missing[a:b]] for a, b in bounds]
@@ -206,7 +225,16 @@ def iter_notes(
         pool = start_pool(len(missing))
         if pool is not None:
             try:
-                yield from iter_notes(deck, heads=heads, pool=pool, progress=progress, cache=cache)
+                yield from iter_notes(
+                    deck,
+                    heads=heads,
+                    pool=pool,
+                    progress=progress,
+                    cache=cache,
+                    known=known,
+                    rows=rows,
+                    same=same,
+                )
             finally:
                 pool.close()
             return
@@ -215,34 +243,56 @@ def iter_notes(
     fresh: list[tuple[str, ...]] = []
     taken = 0  # of fresh
     try:
-        for done, ((_, q), head) in enumerate(zip(pairs, heads, strict=True), 1):
-            row = rows.get(done - 1) if done > early_end else None
-            fields = () if row is not None else None if done <= early_end else cached.get(done - 1)
-            if fields is None:
-                if taken == len(fresh):
-                    if done <= early_end:
-                        assert pool is not None
-                        fresh = pool.result(next(early_slices)[2])
-                    else:
-                        fresh = next(rendered)
-                    taken = 0
-                fields = fresh[taken]
-                taken += 1
-            if cache is not None and row is None:
-                cache.add(keys[done - 1], fields)
-            yield RenderedNote(
-                head.question_id,
-                head.guid,
-                head.kind,
-                fields,
-                head.tags,
-                head.content,
-                head.kind.ordinals(q.texts),
-                head.retired,
-                row,
-            )
-            if progress is not None and (done % _SLICE_PROGRESS == 0 or done == len(pairs)):
-                progress(done, len(pairs))
+        if len(heads) != len(pairs):
+            raise ValueError(f"{len(heads)} heads for {len(pairs)} questions")
+        total, done = len(pairs), 0
+        while done < total:
+            start = done
+            first = same.get(done) if done >= early_end else None
+            if first is not None:
+                # Copied whole, as long as the rows follow on in the previous collection.
+                cards = studied = 0
+                while done < total and same.get(done) == first + 2 * (done - start):
+                    (_, q), head = pairs[done], heads[done]
+                    made = len(head.kind.ordinals(q.texts))
+                    cards += made
+                    studied += 0 if head.retired else made
+                    done += 1
+                yield CopiedNotes(first, done - start, cards, studied)
+            else:
+                (_, q), head = pairs[done], heads[done]
+                done += 1
+                row = rows.get(done - 1) if done > early_end else None
+                fields = None if done <= early_end else cached.get(done - 1)
+                if row is not None:
+                    fields = ()
+                if fields is None:
+                    if taken == len(fresh):
+                        if done <= early_end:
+                            assert pool is not None
+                            fresh = pool.result(next(early_slices)[2])
+                        else:
+                            fresh = next(rendered)
+                        taken = 0
+                    fields = fresh[taken]
+                    taken += 1
+                if cache is not None and row is None:
+                    cache.add(keys[done - 1], fields)
+                yield RenderedNote(
+                    head.question_id,
+                    head.guid,
+                    head.kind,
+                    fields,
+                    head.tags,
+                    head.content,
+                    head.kind.ordinals(q.texts),
+                    head.retired,
+                    row,
+                )
+            if progress is not None and (
+                done // _SLICE_PROGRESS > start // _SLICE_PROGRESS or done == total
+            ):
+                progress(done, total)
     except WorkerDied as e:
         raise _render_error(e, pairs) from None
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
-import operator
 import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
@@ -24,7 +23,7 @@ from genanki.apkg_schema import APKG_SCHEMA
 from deckgen.errors import BuildError
 from deckgen.lock import NoteTypeState
 from deckgen.model import Deck
-from deckgen.notes import RenderedNote
+from deckgen.notes import CopiedNotes, RenderedNote
 from deckgen.notetypes import CARD_CSS, KINDS, KINDS_BY_ID, NoteKind
 from deckgen.render import Renderer, highlight_css
 from deckgen.renderpool import available_cpus
@@ -60,7 +59,7 @@ def note_type_state(kind: NoteKind) -> NoteTypeState:
 
 def write_package(
     deck: Deck,
-    notes: Iterable[RenderedNote],
+    notes: Iterable[RenderedNote | CopiedNotes],
     out: Path,
     *,
     mods: Mapping[str, int],
@@ -120,7 +119,7 @@ def first_note_id(mods: Mapping[str, int], note_type_mods: Mapping[str, int]) ->
 
 def _write(
     package_deck: genanki.Deck,
-    notes: Iterable[RenderedNote],
+    notes: Iterable[RenderedNote | CopiedNotes],
     count: int,
     out: Path,
     mods: Mapping[str, int],
@@ -145,52 +144,7 @@ def _write(
         # genanki writes the deck and the note type; the notes and their one card each
         # are inserted in bulk with the same columns genanki's Note.write_to_db uses.
         _write_deck_and_types(db, package_deck, note_type_mods)
-        # What the cards need of each note, kept as the notes stream past.
-        cards: list[tuple[int, int, tuple[int, ...]]] = []
-        note_ids = itertools.count(first_id, 2)
-
-        def rows() -> Iterator[tuple[bool, tuple[object, ...]]]:
-            """Each note's row, or what its row copied from ``previous`` needs."""
-            for n in notes:
-                nid = next(note_ids)
-                mod = mods[n.question_id]
-                cards.append((nid, mod, n.ordinals))
-                tags = f" {' '.join(n.tags)} "
-                if n.row is not None:
-                    yield True, (nid, n.guid, n.kind.id, mod, tags, n.row)
-                else:
-                    fields = "\x1f".join(n.fields)
-                    yield False, (nid, n.guid, n.kind.id, mod, tags, fields, n.fields[0])
-
-        # A copied row is the same bytes as one made from the same values in Python:
-        # the table's pages are the same whichever way each row came.
-        before = db.total_changes
-        for copied, run in itertools.groupby(rows(), key=operator.itemgetter(0)):
-            db.executemany(_COPY_NOTE if copied else _INSERT_NOTE, (v for _, v in run))
-        if len(cards) != count or db.total_changes - before != count:
-            raise ValueError(f"{len(cards)} notes for the deck's {count} questions")
-        # Card ids follow the note ids' range; new cards are due in source order, so
-        # Anki shows them as the bank lists them (position 1 is the first note).
-        card_ids = itertools.count(first_id + 2 * count)
-        db.executemany(
-            f"INSERT INTO cards VALUES({_params(18)})",
-            (
-                (
-                    next(card_ids),
-                    nid,
-                    deck_id,
-                    ordinal,
-                    mod,
-                    -1,
-                    0,
-                    0,
-                    position,
-                    *_NEW_CARD_TAIL,
-                )
-                for position, (nid, mod, ordinals) in enumerate(cards, 1)
-                for ordinal in ordinals
-            ),
-        )
+        _write_notes_and_cards(db, notes, count, first_id, mods, deck_id)
         # The indexes last, as one sorted pass each: the tables' pages stay in one
         # contiguous run, and a changed key moves index pages only, never table pages.
         db.executescript(_INDEXES)
@@ -213,6 +167,98 @@ def _write(
     return out.stat().st_size
 
 
+def _write_notes_and_cards(
+    db: sqlite3.Connection,
+    notes: Iterable[RenderedNote | CopiedNotes],
+    count: int,
+    first_id: int,
+    mods: Mapping[str, int],
+    deck_id: int,
+) -> None:
+    """The notes, each as a row made here or copied from the previous collection, then
+    their cards. A copied row is the same bytes as one made from the same values: the
+    tables' pages are the same whichever way each row came."""
+    cards: list[_Cards] = []
+    place = 0  # of the next note, in the source
+    before = db.total_changes
+
+    def made(group: Iterable[RenderedNote | CopiedNotes]) -> Iterator[tuple[object, ...]]:
+        """Each note's row, or what its row copied from ``previous`` needs."""
+        nonlocal place
+        for n in group:
+            assert isinstance(n, RenderedNote)
+            nid = first_id + 2 * place
+            place += 1
+            mod = mods[n.question_id]
+            cards.append((nid, mod, n.ordinals))
+            tags = f" {' '.join(n.tags)} "
+            if n.row is not None:
+                yield (nid, n.guid, n.kind.id, mod, tags, n.row)
+            else:
+                yield (nid, n.guid, n.kind.id, mod, tags, "\x1f".join(n.fields), n.fields[0])
+
+    for how, group in itertools.groupby(notes, key=_how):
+        if how == "run":
+            for copied in group:
+                assert isinstance(copied, CopiedNotes)
+                nid = first_id + 2 * place
+                last = copied.row + 2 * (copied.count - 1)
+                db.execute(_COPY_NOTES, (nid - copied.row, copied.row, last))
+                cards.append((nid, place, copied))
+                place += copied.count
+        else:
+            db.executemany(_COPY_FIELDS if how == "copy" else _INSERT_NOTE, made(group))
+    if place != count or db.total_changes - before != count:
+        raise ValueError(f"{place} notes for the deck's {count} questions")
+    # Card ids follow the note ids' range; new cards are due in source order, so Anki
+    # shows them as the bank lists them (position 1 is the first note).
+    card_ids = itertools.count(first_id + 2 * count)
+
+    def new_cards(entries: Iterable[_Cards]) -> Iterator[tuple[object, ...]]:
+        for nid, mod, ordinals in entries:
+            assert not isinstance(ordinals, CopiedNotes)
+            position = (nid - first_id) // 2 + 1
+            for ordinal in ordinals:
+                yield (
+                    next(card_ids),
+                    nid,
+                    deck_id,
+                    ordinal,
+                    mod,
+                    -1,
+                    0,
+                    0,
+                    position,
+                    *_NEW_CARD_TAIL,
+                )
+
+    for is_run, entries in itertools.groupby(cards, key=lambda c: isinstance(c[2], CopiedNotes)):
+        if not is_run:
+            db.executemany(f"INSERT INTO cards VALUES({_params(18)})", new_cards(entries))
+            continue
+        for nid, first_place, run in entries:
+            assert isinstance(run, CopiedNotes)
+            last = run.row + 2 * (run.count - 1)
+            old_card, old_due, found = db.execute(_RUN_CARDS, (run.row, last)).fetchone()
+            if found != run.cards:
+                raise ValueError(f"{found} cards in the previous collection, not {run.cards}")
+            first_card = next(card_ids)
+            shifts = (first_card - old_card, nid - run.row, first_place + 1 - old_due)
+            db.execute(_COPY_CARDS, (*shifts, run.row, last))
+            card_ids = itertools.count(first_card + run.cards)
+
+
+# What the cards need of a note, kept as the notes stream past: its id, mod and ordinals;
+# or of a run of copied notes: its first note's id and place, and the run.
+_Cards = tuple[int, int, tuple[int, ...] | CopiedNotes]
+
+
+def _how(note: RenderedNote | CopiedNotes) -> str:
+    if isinstance(note, CopiedNotes):
+        return "run"
+    return "new" if note.row is None else "copy"
+
+
 def _write_deck_and_types(
     db: sqlite3.Connection, package_deck: genanki.Deck, note_type_mods: Mapping[str, int]
 ) -> None:
@@ -226,10 +272,23 @@ def _write_deck_and_types(
     db.execute("UPDATE col SET models = ?", (json.dumps(models),))
 
 
+# The columns genanki's Note.write_to_db writes. A note's fields copied from a row of the
+# previous collection; a run of notes, and then its cards, copied whole, moved by a shift of
+# their ids (and their cards' due positions).
 _INSERT_NOTE = "INSERT INTO notes VALUES(?, ?, ?, ?, -1, ?, ?, ?, 0, 0, '')"
-_COPY_NOTE = (
+_COPY_FIELDS = (
     "INSERT INTO notes SELECT ?, ?, ?, ?, -1, ?, flds, sfld, 0, 0, '' "
     "FROM previous.notes WHERE id = ?"
+)
+_COPY_NOTES = (
+    "INSERT INTO notes SELECT id + ?, guid, mid, mod, usn, tags, flds, sfld, csum, flags, data "
+    "FROM previous.notes WHERE id BETWEEN ? AND ? ORDER BY id"
+)
+_RUN_CARDS = "SELECT min(id), min(due), count(*) FROM previous.cards WHERE nid BETWEEN ? AND ?"
+_COPY_CARDS = (
+    "INSERT INTO cards SELECT id + ?, nid + ?, did, ord, mod, usn, type, queue, due + ?, "
+    "ivl, factor, reps, lapses, left, odue, odid, flags, data "
+    "FROM previous.cards WHERE nid BETWEEN ? AND ? ORDER BY id"
 )
 
 

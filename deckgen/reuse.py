@@ -4,6 +4,7 @@ notes that render as they did."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -70,7 +71,8 @@ class Known(NamedTuple):
     collection, from a state on disk."""
 
     fields: dict[int, tuple[str, ...]]
-    rows: dict[int, int]
+    rows: dict[int, int]  # whose fields are copied
+    same: dict[int, int]  # whose rows are copied whole (see same_rows)
 
     def take(self, previous: BuildState, index: int, was: int) -> None:
         """Note ``index`` is the previous build's note ``was``, unchanged."""
@@ -86,7 +88,7 @@ def known_again(previous: BuildState, deck: Deck, edit: Edit) -> Known:
     old = list(previous.index.deck.questions)
     # The questions read again around the edit are mostly unchanged: matched by id.
     again = {old[i][1].id: i for i in range(edit.start, edit.old_stop)}
-    known = Known({}, {})
+    known = Known({}, {}, {})
     for i, (topic, q) in enumerate(deck.questions):
         was = edit.old_index(i)
         if was is None:
@@ -110,12 +112,28 @@ def known_by_source(previous: BuildState, deck: Deck) -> Known:
         _source_key(render_source(topic, q)): i
         for i, (topic, q) in enumerate(previous.index.deck.questions)
     }
-    known = Known({}, {})
+    known = Known({}, {}, {})
     for i, (topic, q) in enumerate(deck.questions):
         was = before.get(_source_key(render_source(topic, q)))
         if was is not None:
             known.take(previous, i, was)
     return known
+
+
+def same_rows(known: Known, previous: BuildState, heads: Sequence[NoteHead], lock: Lock) -> None:
+    """Move to ``known.same`` the notes of ``known.rows`` whose rows are the previous
+    build's but for their id: the same GUID, note type, tags and mod, as well as fields."""
+    for i, row in list(known.rows.items()):
+        head = heads[i]
+        was = previous.heads[(row - previous.first_row) // 2]
+        kind = was[2] if isinstance(was[2], str) else was[2].name
+        if (was[0], was[1], kind, was[3]) == (
+            head[0],
+            head[1],
+            head.kind.name,
+            head.tags,
+        ) and lock.notes[head.question_id].mod == previous.lock.notes[head.question_id].mod:
+            known.same[i] = known.rows.pop(i)
 
 
 def _source_key(source: Source) -> tuple[object, ...]:

@@ -4,6 +4,7 @@ package and lock that a build from scratch writes."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from test_rendercache import T, bank, edit_one_answer
 import deckgen.build as builder
 from deckgen.build import build
 from deckgen.buildstate import StateHolder, collection_path, state_path
+from deckgen.notes import CopiedNotes, RenderedNote
 
 
 @pytest.fixture
@@ -66,8 +68,37 @@ def test_a_rebuild_from_the_state_is_a_build_from_scratch(
         now = T + 100 * (step + 1)
         with monkeypatch.context() as patch:
             no_full_check(patch)
+            written = record_notes(patch)
             rebuilt = outputs(source, out, now=now)
         assert rebuilt == from_scratch(source, lock, tmp_path, now=now)
+        # One note made again; the others' rows copied from the last collection, in runs.
+        made = [n for n in written if isinstance(n, RenderedNote)]
+        runs = [n for n in written if isinstance(n, CopiedNotes)]
+        assert [n.row for n in made] == [None]
+        assert 1 <= len(runs) <= 2
+        assert sum(run.count for run in runs) == len(lock_notes(lock)) - 1
+
+
+def record_notes(patch: pytest.MonkeyPatch) -> list[object]:
+    """The notes the build gives the package writer, once it has written them."""
+    written: list[object] = []
+    original = builder.write_package
+
+    def recording(deck: object, notes: Iterable[object], *args: object, **kwargs: object) -> int:
+        def passing() -> Iterator[object]:
+            for note in notes:
+                written.append(note)
+                yield note
+
+        return original(deck, passing(), *args, **kwargs)  # type: ignore[arg-type]
+
+    patch.setattr(builder, "write_package", recording)
+    return written
+
+
+def lock_notes(lock: bytes) -> list[str]:
+    """The lines of a lock's notes."""
+    return [line for line in lock.decode().splitlines() if " = { guid = " in line]
 
 
 def test_a_question_added_and_a_lock_changed_by_hand(
