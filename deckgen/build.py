@@ -41,7 +41,13 @@ from deckgen.notes import (
     start_pool,
 )
 from deckgen.notetypes import KINDS
-from deckgen.package import first_note_id, note_type_state, write_package
+from deckgen.package import (
+    CollectionFiles,
+    first_note_id,
+    head_key,
+    note_type_state,
+    write_package,
+)
 from deckgen.render import renderer_versions
 from deckgen.rendercache import open_cache
 from deckgen.reuse import (
@@ -216,6 +222,13 @@ def build(
         )
         mods = {qid: note.mod for qid, note in release.lock.notes.items()}
         note_type_mods = {k: t.mod for k, t in release.lock.note_types.items()}
+        # The previous collection: the rows of the notes that did not change and, if the
+        # deck and note types did not either, all that comes before the notes.
+        head = head_key(deck, note_type_mods)
+        files = CollectionFiles(keep=sink.collection() if sink is not None else None)
+        if previous is not None and previous.collection is not None:
+            files.previous = previous.collection
+            files.head = previous.head if previous.head_key == head else None
         with transaction() as staged:
             # The lock first: if the process is killed between the two renames, the next
             # build finds the lock that describes the source and writes the same package.
@@ -233,8 +246,7 @@ def build(
                 note_type_mods=note_type_mods,
                 media={f.name: f.path for _, q in deck.questions for f in q.media.values()},
                 chunks=chunks,
-                previous=previous.collection if previous is not None else None,
-                keep=sink.collection() if sink is not None else None,
+                files=files,
             )
             staged.commit()
         if render_cache is not None:
@@ -250,6 +262,8 @@ def build(
                 release.lock,
                 chunks if chunks is not None else DeflateChunks(),
                 first_note_id(mods, note_type_mods),
+                head_key=head,
+                head=files.kept_head or files.head or b"",
             )
             sink.finish(kept)
         elif holder is not None:

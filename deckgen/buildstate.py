@@ -62,6 +62,8 @@ class BuildState:
     # A state on disk: the package's collection, kept beside it (its size and CRC-32 first).
     collection_check: tuple[int, int] = (0, 0)
     collection: Path | None = None  # once checked
+    head_key: bytes = b""  # what the collection's head is made from (package.head_key)
+    head: bytes = b""  # the collection before its notes (package.CollectionFiles.head)
 
     def deflate_chunks(self) -> DeflateChunks:
         """The compressed pages, for the package writer to reuse."""
@@ -284,11 +286,23 @@ def code_salt() -> bytes:
 
     code = hashlib.sha256(_salt())
     code.update(f"state {STATE_FORMAT} {sys.version}".encode())
-    package = Path(__file__).parent
-    for file in sorted(package.rglob("*.py")):
-        with contextlib.suppress(OSError):
-            code.update(file.relative_to(package).as_posix().encode() + b"\0" + file.read_bytes())
+    # genanki's code too: it writes the head of the collection that a state keeps.
+    packages = (Path(__file__).parent, _package_folder("genanki"))
+    for package in (p for p in packages if p is not None):
+        for file in sorted(package.rglob("*.py")):
+            with contextlib.suppress(OSError):
+                name = file.relative_to(package).as_posix().encode()
+                code.update(name + b"\0" + file.read_bytes())
     return code.digest()
+
+
+def _package_folder(name: str) -> Path | None:
+    """Where an installed package's modules are, without importing it."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(name)
+    places = spec.submodule_search_locations if spec is not None else None
+    return Path(next(iter(places))) if places else None
 
 
 def heads_rows(heads: Sequence[HeadRow | NoteHead]) -> list[HeadRow]:
@@ -417,13 +431,13 @@ def _to_plain(state: BuildState) -> tuple[Any, ...]:
         lock.version,
     )
     heads = heads_rows(state.heads)
-    rows = (state.first_row, state.collection_check)
+    rows = (state.first_row, state.collection_check, state.head_key, state.head)
     return (state.salt, state.source, plain_index, heads, state.lock_digest, plain_lock, rows)
 
 
 def _from_plain(plain: tuple[Any, ...], parts: dict[str, Any]) -> BuildState:
     """The state from its "state" frame and the ``parts`` of the frames before it."""
-    salt, source, plain_index, heads, digest, plain_lock, (first_row, check) = plain
+    salt, source, plain_index, heads, digest, plain_lock, (first_row, check, key, head) = plain
     data, rows, chunks = (parts[k] for k in ("data", "questions", "chunks"))
     (plain_deck, sources, lines, nodes, chars, fronts, topic_of, first, *rest) = plain_index
     columns, ends, other_nodes, stamps = rest
@@ -474,4 +488,6 @@ def _from_plain(plain: tuple[Any, ...], parts: dict[str, Any]) -> BuildState:
         renderer,
         version,
     )
-    return BuildState(salt, source, index, heads, [], digest, lock, chunks, first_row, check)
+    state = BuildState(salt, source, index, heads, [], digest, lock, chunks, first_row, check)
+    state.head_key, state.head = key, head
+    return state

@@ -13,9 +13,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
-import genanki
-import genanki.util
-
 from deckgen.errors import BuildError
 from deckgen.model import Deck, Question, Topic
 from deckgen.notetypes import KINDS, Field, NoteKind
@@ -67,7 +64,10 @@ def note_guid(deck_id: int, question_id: str) -> str:
     return "".join(reversed(digits))
 
 
-_BASE91 = "".join(genanki.util.BASE91_TABLE)  # Anki's alphabet for GUIDs
+# Anki's alphabet for GUIDs (genanki's BASE91_TABLE: tests/test_package.py compares them).
+_BASE91 = (
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&()*+,-./:;<=>?@[]^_`{|}~"
+)
 
 
 def source_hash(kind: str, texts: Sequence[tuple[str, str]], tags: Sequence[str]) -> str:
@@ -117,6 +117,8 @@ def start_pool(questions: int, *, jobs: int | None = None) -> RenderPool | None:
         jobs = 1 if questions < PARALLEL_MIN_QUESTIONS else min(available_cpus(), 8)
     if jobs <= 1 or not can_fork():
         return None
+    import deckgen.render.code  # noqa: F401  Pygments, imported once for every worker
+
     return RenderPool(jobs - 1, _render_slice)
 
 

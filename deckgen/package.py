@@ -9,16 +9,16 @@ on exactly those.
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import itertools
 import json
 import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-
-import genanki
-from genanki.apkg_col import APKG_COL
-from genanki.apkg_schema import APKG_SCHEMA
+from typing import TYPE_CHECKING
 
 from deckgen.errors import BuildError
 from deckgen.lock import NoteTypeState
@@ -29,18 +29,50 @@ from deckgen.render import Renderer, highlight_css
 from deckgen.renderpool import available_cpus
 from deckgen.zipwriter import DeflateChunks, write_zip
 
+if TYPE_CHECKING:
+    import genanki
+
 # A new card's columns after its due: ivl, factor, reps, lapses, left, odue, odid, flags, data.
 _NEW_CARD_TAIL = (0, 0, 0, 0, 0, 0, 0, 0, "")
 _SQLITE_VERSION_OFFSET = 96
 _SQLITE_VERSION = (3_045_000).to_bytes(4, "big")
-# genanki's schema, its tables apart from its indexes: the same statements, so the same
-# sqlite_master text, only run in two steps.
-_TABLES, _INDEX, _INDEX_STATEMENTS = APKG_SCHEMA.partition("CREATE INDEX")
-_INDEXES = _INDEX + _INDEX_STATEMENTS
+
+
+@functools.cache
+def _schema() -> tuple[str, str]:
+    """genanki's schema: its tables, then its indexes. The same statements, so the same
+    sqlite_master text, only run in two steps."""
+    from genanki.apkg_schema import APKG_SCHEMA
+
+    tables, index, statements = APKG_SCHEMA.partition("CREATE INDEX")
+    return tables, index + statements
+
+
+@dataclass
+class CollectionFiles:
+    """What the package writer takes from the previous build's collection, and leaves for
+    the next build (see :mod:`deckgen.buildstate`)."""
+
+    previous: Path | None = None  # the previous collection: the rows of copied notes
+    # The previous collection as it was before its notes were written (its tables, deck and
+    # note types), when this build's are the same (see head_key): not made again.
+    head: bytes | None = None
+    keep: Path | None = None  # an empty file to write this build's collection to
+    kept_head: bytes = b""  # this build's collection before its notes, once written
+
+
+def head_key(deck: Deck, note_type_mods: Mapping[str, int]) -> bytes:
+    """What a collection's head (all but its notes and cards) is made from, with the code
+    that makes it: equal keys, equal heads."""
+    kinds = sorted({q.kind for _, q in deck.questions})
+    made_from = (deck.id, deck.name, deck.description, kinds, sorted(note_type_mods.items()))
+    return hashlib.blake2b(repr(made_from).encode(), digest_size=16).digest()
 
 
 def note_type(kind: NoteKind) -> genanki.Model:
     """The Anki note type of a kind, with its fixed id."""
+    import genanki
+
     return genanki.Model(
         kind.id,
         kind.type_name,
@@ -66,8 +98,7 @@ def write_package(
     note_type_mods: Mapping[str, int],
     media: Mapping[str, Path] | None = None,
     chunks: DeflateChunks | None = None,
-    previous: Path | None = None,
-    keep: Path | None = None,
+    files: CollectionFiles | None = None,
 ) -> int:
     """Write the .apkg of ``deck`` to ``out`` and return its size. The bytes are derived
     only from the arguments: the same deck, notes and times give the same file in any
@@ -76,14 +107,9 @@ def write_package(
     ``media`` maps each packed media file name to the file to pack. ``chunks``: the
     compressed chunks of the previous build, reused where the bytes are the same, and
     replaced by this build's (the file is the same bytes with or without them).
-    ``previous``: the collection of the previous build, whose rows hold the fields of the
-    notes that come with a ``row`` and no fields. ``keep``: an empty file to write this
-    build's collection to, for the next build, instead of a temporary one."""
-    description = Renderer().block(deck.description) if deck.description else ""
-    package_deck = genanki.Deck(deck.id, deck.name, description=description)
-    kinds = {q.kind for _, q in deck.questions}
-    for name in sorted(kinds):
-        package_deck.add_model(note_type(KINDS[name]))
+    ``files``: the previous build's collection, which the notes given as a row (or a run of
+    rows) are copied from, and where this build's goes."""
+    files = files or CollectionFiles()
     count = sum(len(topic.questions) for topic in deck.topics)
     # Note and card ids only need to be unique in the package; Anki matches notes by GUID and
     # keeps the ids of notes it already has. Deriving them from the oldest note's time keeps
@@ -92,22 +118,32 @@ def write_package(
     first_id = first_note_id(mods, note_type_mods)
     try:
         with contextlib.ExitStack() as stack:
-            if keep is None:
+            db_path = files.keep
+            if db_path is None:
                 folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="deckgen-"))
-                keep = Path(folder) / "collection.anki2"
-            return _write(
-                package_deck,
-                notes,
-                count,
-                out,
-                mods,
-                first_id,
-                note_type_mods,
-                media or {},
-                chunks,
-                previous,
-                keep,
-            )
+                db_path = Path(folder) / "collection.anki2"
+            if files.head is not None:
+                db_path.write_bytes(files.head)
+            db = sqlite3.connect(db_path)
+            try:
+                # A throw-away file: no journal, no waiting for the disk. (Neither changes a
+                # byte of the file itself.)
+                db.execute("PRAGMA journal_mode = OFF")
+                db.execute("PRAGMA synchronous = OFF")
+                if files.head is None:
+                    _write_head(db, db_path, deck, note_type_mods, files)
+                if files.previous is not None:
+                    db.execute("ATTACH DATABASE ? AS previous", (str(files.previous),))
+                _write_notes_and_cards(db, notes, count, first_id, mods, deck.id)
+                # The indexes last, as one sorted pass each: the tables' pages stay in one
+                # contiguous run, and a changed key moves index pages only, never table pages.
+                db.executescript(_index_statements(db, files))
+                db.commit()
+                if files.previous is not None:
+                    db.execute("DETACH DATABASE previous")
+            finally:
+                db.close()
+            return _pack(db_path, out, media or {}, chunks)
     except (OSError, sqlite3.Error) as e:
         raise BuildError(f"cannot write {out}: {e}") from e
 
@@ -117,42 +153,47 @@ def first_note_id(mods: Mapping[str, int], note_type_mods: Mapping[str, int]) ->
     return min(mods.values(), default=max(note_type_mods.values())) * 1000
 
 
-def _write(
-    package_deck: genanki.Deck,
-    notes: Iterable[RenderedNote | CopiedNotes],
-    count: int,
-    out: Path,
-    mods: Mapping[str, int],
-    first_id: int,
-    note_type_mods: Mapping[str, int],
-    media: Mapping[str, Path],
-    chunks: DeflateChunks | None,
-    previous: Path | None,
+def _write_head(
+    db: sqlite3.Connection,
     db_path: Path,
-) -> int:
-    deck_id = package_deck.deck_id
-    db = sqlite3.connect(db_path)
-    try:
-        # A throw-away file: no journal, no waiting for the disk. (Neither changes a
-        # byte of the file itself.)
-        db.execute("PRAGMA journal_mode = OFF")
-        db.execute("PRAGMA synchronous = OFF")
-        if previous is not None:
-            db.execute("ATTACH DATABASE ? AS previous", (str(previous),))
-        db.executescript(_TABLES)
-        db.executescript(APKG_COL)
-        # genanki writes the deck and the note type; the notes and their one card each
-        # are inserted in bulk with the same columns genanki's Note.write_to_db uses.
-        _write_deck_and_types(db, package_deck, note_type_mods)
-        _write_notes_and_cards(db, notes, count, first_id, mods, deck_id)
-        # The indexes last, as one sorted pass each: the tables' pages stay in one
-        # contiguous run, and a changed key moves index pages only, never table pages.
-        db.executescript(_INDEXES)
-        db.commit()
-        if previous is not None:
-            db.execute("DETACH DATABASE previous")
-    finally:
-        db.close()
+    deck: Deck,
+    note_type_mods: Mapping[str, int],
+    files: CollectionFiles,
+) -> None:
+    """The collection before its notes (its tables, its deck and note types), committed,
+    and kept if the files ask for it: what a next build with the same deck and note types
+    starts from instead (see :class:`CollectionFiles`)."""
+    import genanki
+    from genanki.apkg_col import APKG_COL
+
+    description = Renderer().block(deck.description) if deck.description else ""
+    package_deck = genanki.Deck(deck.id, deck.name, description=description)
+    for name in sorted({q.kind for _, q in deck.questions}):
+        package_deck.add_model(note_type(KINDS[name]))
+    db.executescript(_schema()[0])
+    db.executescript(APKG_COL)
+    # genanki writes the deck and the note types; the notes and their cards are inserted in
+    # bulk with the same columns genanki's Note.write_to_db uses.
+    _write_deck_and_types(db, package_deck, note_type_mods)
+    db.commit()  # the file is now the head, whichever way it came
+    if files.keep is not None:
+        files.kept_head = db_path.read_bytes()
+
+
+def _index_statements(db: sqlite3.Connection, files: CollectionFiles) -> str:
+    """genanki's statements for the indexes: as the previous collection (made by the same
+    code, its head taken) recorded them, else from genanki, which is then imported."""
+    if files.head is None or files.previous is None:
+        return _schema()[1]
+    found = db.execute(
+        "SELECT sql FROM previous.sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+        "ORDER BY rowid"
+    )
+    return "".join(f"{sql};\n" for (sql,) in found)
+
+
+def _pack(db_path: Path, out: Path, media: Mapping[str, Path], chunks: DeflateChunks | None) -> int:
+    """The collection and the media files into the zip at ``out``; its size."""
     with db_path.open("r+b") as db_file:
         # The header records which SQLite library last wrote the file; fix it so that
         # machines with another SQLite build produce the same bytes.

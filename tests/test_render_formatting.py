@@ -19,7 +19,7 @@ from pygments.token import STANDARD_TYPES, Token, _TokenType
 from test_lexing import CODE, LANGUAGES
 
 from deckgen.checker import load_deck
-from deckgen.render import Renderer, code, renderer
+from deckgen.render import Renderer, code
 from deckgen.render.formatting import css_classes, format_tokens
 from deckgen.render.lexing import _SAMPLE
 
@@ -45,12 +45,15 @@ def same_as_pygments(tokens: Iterable[tuple[_TokenType, str]]) -> str:
     return html
 
 
+HIGHLIGHT = code.highlight_block  # deckgen's, even where a test replaces it
+
+
 def pygments_highlight(text: str, language: str | None, *, cloze: bool = False) -> str:
     """A code block's HTML with the tokens and the formatting all Pygments' own."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(code, "format_tokens", pygments_html)
         patch.setattr(code, "_tokens", lambda lexer, text: lexer.get_tokens(text))
-        return code.highlight_block(text, language, cloze=cloze)
+        return HIGHLIGHT(text, language, cloze=cloze)
 
 
 def lexers() -> Iterator[tuple[str, Lexer]]:
@@ -108,21 +111,19 @@ def test_breaks_inside_and_around_spans() -> None:
 
 
 @pytest.fixture
-def checked(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+def checked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Make every code block the renderer highlights check itself against Pygments; the
     languages of those checked are listed."""
     blocks: list[str] = []
 
     def check(text: str, language: str | None, *, cloze: bool = False) -> str:
-        html = code.highlight_block(text, language, cloze=cloze)
+        html = HIGHLIGHT(text, language, cloze=cloze)
         assert html == pygments_highlight(text, language, cloze=cloze)
         blocks.append(language or "")
         return html
 
-    monkeypatch.setattr(renderer, "highlight_block", check)
-    renderer._highlighter.cache_clear()  # it keeps the function it was first given
-    yield blocks
-    renderer._highlighter.cache_clear()
+    monkeypatch.setattr(code, "highlight_block", check)  # the renderer imports it when used
+    return blocks
 
 
 def render_bank(bank: str) -> None:

@@ -7,7 +7,6 @@ import re
 from collections.abc import Callable, Mapping
 
 from deckgen.render.cloze import MAX_DEPTH
-from deckgen.render.code import highlight_block
 from deckgen.render.known import KNOWN_CODE, Recorder
 from deckgen.render.math import math_html
 from deckgen.render.parse import Parsed, events, layout, parse
@@ -129,6 +128,10 @@ def _swap_in(parsed: Parsed, spans: list[Span]) -> str:
 def _highlighter(cloze: bool) -> Callable[[str, str | None], str]:
     def highlight(code: str, language: str | None) -> str:
         html = KNOWN_CODE.get((code, language, cloze))
-        return highlight_block(code, language, cloze=cloze) if html is None else html
+        if html is not None:
+            return html
+        from deckgen.render.code import highlight_block  # Pygments, once code is highlighted
+
+        return highlight_block(code, language, cloze=cloze)
 
     return highlight
