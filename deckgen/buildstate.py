@@ -188,13 +188,15 @@ class _FileSink(FieldSink):
         self.collection_final = collection
         self.crc = 0
         self.out: BinaryIO | None = None
-        self.tmp = self.rows_tmp = ""
+        self.tmp = self.collection_tmp = ""
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, self.tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".cache", dir=path.parent)
             self.out = os.fdopen(fd, "wb")  # mkstemp's file is the user's alone (0600)
             self.out.write(_MAGIC)
-            fd, self.rows_tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".anki2", dir=path.parent)
+            fd, self.collection_tmp = tempfile.mkstemp(
+                prefix=".tmp-", suffix=".anki2", dir=path.parent
+            )
             os.close(fd)  # SQLite takes an empty file for an empty database
         except OSError:
             self.discard()
@@ -206,7 +208,7 @@ class _FileSink(FieldSink):
         index.data = b""
 
     def collection(self) -> Path | None:
-        return Path(self.rows_tmp) if self.rows_tmp else None
+        return Path(self.collection_tmp) if self.collection_tmp else None
 
     def finish(self, state: BuildState) -> None:
         # The questions in frames of their own: the largest frame, made in memory before it
@@ -216,18 +218,18 @@ class _FileSink(FieldSink):
             self._frame(("questions", questions[at : at + _QUESTIONS_FRAME]))
         chunks = state.chunks if isinstance(state.chunks, bytes) else state.chunks.dump()
         self._frame(("chunks", len(chunks)), raw=chunks)
-        if self.out is None or not self.rows_tmp:
+        if self.out is None or not self.collection_tmp:
             return
         try:
-            with open(self.rows_tmp, "rb") as rows:
-                state.collection_check = _size_and_crc(rows)
+            with open(self.collection_tmp, "rb") as written:
+                state.collection_check = _size_and_crc(written)
             self._frame(("state", _to_plain(state)))
             self.out.write(self.crc.to_bytes(4, "big"))
             self.out.close()
             self.out = None
             # The collection first: a state is only used with the collection it describes.
-            os.replace(self.rows_tmp, self.collection_final)
-            self.rows_tmp = ""
+            os.replace(self.collection_tmp, self.collection_final)
+            self.collection_tmp = ""
             os.replace(self.tmp, self.path)
             self.tmp = ""
         except (OSError, ValueError):
@@ -235,8 +237,8 @@ class _FileSink(FieldSink):
 
     def discard(self) -> None:
         drop_temporary(self.out, self.tmp)
-        drop_temporary(None, self.rows_tmp)
-        self.out, self.tmp, self.rows_tmp = None, "", ""
+        drop_temporary(None, self.collection_tmp)
+        self.out, self.tmp, self.collection_tmp = None, "", ""
 
     def _frame(self, value: tuple[str, Any], *, raw: bytes = b"") -> None:
         """Write a frame: its length and its marshalled value, then ``raw`` bytes as they

@@ -249,8 +249,10 @@ def _write_notes_and_cards(
                 place += copied.count
         else:
             db.executemany(_COPY_FIELDS if how == "copy" else _INSERT_NOTE, made(group))
-    if place != count or db.total_changes - before != count:
+    if place != count:
         raise ValueError(f"{place} notes for the deck's {count} questions")
+    if db.total_changes - before != count:  # a copied row was not found
+        raise sqlite3.DatabaseError(_NOT_THE_LAST_COLLECTION)
     # Card ids follow the note ids' range; new cards are due in source order, so Anki
     # shows them as the bank lists them (position 1 is the first note).
     card_ids = itertools.count(first_id + 2 * count)
@@ -282,13 +284,17 @@ def _write_notes_and_cards(
             last = run.row + 2 * (run.count - 1)
             old_card, old_due, found = db.execute(_RUN_CARDS, (run.row, last)).fetchone()
             if found != run.cards:
-                raise ValueError(f"{found} cards in the previous collection, not {run.cards}")
+                raise sqlite3.DatabaseError(_NOT_THE_LAST_COLLECTION)
             first_card = next(card_ids)
             shifts = (first_card - old_card, nid - run.row, first_place + 1 - old_due)
             db.execute(_COPY_CARDS, (*shifts, run.row, last))
             card_ids = itertools.count(first_card + run.cards)
 
 
+_NOT_THE_LAST_COLLECTION = (
+    "the collection kept by the last build is not the one it describes; "
+    "build with --no-cache, or remove the cache folder"
+)
 # What the cards need of a note, kept as the notes stream past: its id, mod and ordinals;
 # or of a run of copied notes: its first note's id and place, and the run.
 _Cards = tuple[int, int, tuple[int, ...] | CopiedNotes]

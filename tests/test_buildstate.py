@@ -274,3 +274,27 @@ def test_an_edit_outside_the_questions_still_renders_nothing_again(
         rebuilt = outputs(source, out, now=T + 7)
     assert sum(rendered) == 0
     assert rebuilt == from_scratch(source, lock, tmp_path, now=T + 7)
+
+
+def test_rows_the_last_collection_lacks_are_an_error_not_a_wrong_package(
+    tmp_path: Path, cache_dir: Path
+) -> None:
+    from deckgen.errors import BuildError
+    from deckgen.package import CollectionFiles, write_package
+
+    source, _, _ = built_once(tmp_path)
+    state = StateHolder().load(source)
+    assert state is not None
+    deck, lock = state.index.deck, state.lock
+    count = len(list(deck.questions))
+    missing = CopiedNotes(row=1, count=count, cards=count, studied=count)  # no such rows
+    with pytest.raises(BuildError, match="not the one it describes"):
+        write_package(
+            deck,
+            [missing],
+            tmp_path / "wrong.apkg",
+            mods={qid: note.mod for qid, note in lock.notes.items()},
+            note_type_mods={kind: t.mod for kind, t in lock.note_types.items()},
+            files=CollectionFiles(previous=state.collection),
+        )
+    assert not (tmp_path / "wrong.apkg").exists()
