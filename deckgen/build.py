@@ -224,7 +224,7 @@ def build(
         note_type_mods = {k: t.mod for k, t in release.lock.note_types.items()}
         # The previous collection: the rows of the notes that did not change and, if the
         # deck and note types did not either, all that comes before the notes.
-        head = head_key(deck, note_type_mods)
+        head = head_key(deck, kinds, note_type_mods)
         files = CollectionFiles(keep=sink.collection() if sink is not None else None)
         if previous is not None and previous.collection is not None:
             files.previous = previous.collection
@@ -262,6 +262,7 @@ def build(
                 release.lock,
                 chunks if chunks is not None else DeflateChunks(),
                 first_note_id(mods, note_type_mods),
+                files.kept_check,
                 head_key=head,
                 head=files.kept_head or files.head or b"",
             )

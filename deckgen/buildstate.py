@@ -60,7 +60,7 @@ class BuildState:
     chunks: bytes | DeflateChunks  # the package writer's compressed pages (as read, bytes)
     first_row: int = 0  # the package's id of the first note; the next ones follow by 2
     # A state on disk: the package's collection, kept beside it (its size and CRC-32 first).
-    collection_check: tuple[int, int] = (0, 0)
+    collection_check: tuple[int, int] = (0, 0)  # as the package's zip has them
     collection: Path | None = None  # once checked
     head_key: bytes = b""  # what the collection's head is made from (package.head_key)
     head: bytes = b""  # the collection before its notes (package.CollectionFiles.head)
@@ -221,8 +221,6 @@ class _FileSink(FieldSink):
         if self.out is None or not self.collection_tmp:
             return
         try:
-            with open(self.collection_tmp, "rb") as written:
-                state.collection_check = _size_and_crc(written)
             self._frame(("state", _to_plain(state)))
             self.out.write(self.crc.to_bytes(4, "big"))
             self.out.close()

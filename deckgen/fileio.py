@@ -149,22 +149,6 @@ def transaction() -> Iterator[Transaction]:
         staged.discard()
 
 
-@contextmanager
-def atomic_output(path: Path) -> Iterator[Path]:
-    """A temporary path beside ``path`` to write to; on success it replaces ``path``, so that
-    ``path`` is either the old file or the complete new one, never half written. The folder
-    is created when missing."""
-    with transaction() as staged:
-        yield staged.stage(path)
-        staged.commit()
-
-
-def write_bytes_atomically(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` through :func:`atomic_output`."""
-    with atomic_output(path) as tmp:
-        tmp.write_bytes(data)
-
-
 def write_new_file(path: Path, text: str) -> None:
     """Create ``path`` with ``text``; an existing file is an error and stays as it was."""
     try:

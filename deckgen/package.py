@@ -15,7 +15,7 @@ import itertools
 import json
 import sqlite3
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -59,12 +59,12 @@ class CollectionFiles:
     head: bytes | None = None
     keep: Path | None = None  # an empty file to write this build's collection to
     kept_head: bytes = b""  # this build's collection before its notes, once written
+    kept_check: tuple[int, int] = (0, 0)  # this build's collection's size and CRC-32
 
 
-def head_key(deck: Deck, note_type_mods: Mapping[str, int]) -> bytes:
+def head_key(deck: Deck, kinds: Sequence[str], note_type_mods: Mapping[str, int]) -> bytes:
     """What a collection's head (all but its notes and cards) is made from, with the code
-    that makes it: equal keys, equal heads."""
-    kinds = sorted({q.kind for _, q in deck.questions})
+    that makes it: equal keys, equal heads. ``kinds``: those of the deck's notes, sorted."""
     made_from = (deck.id, deck.name, deck.description, kinds, sorted(note_type_mods.items()))
     return hashlib.blake2b(repr(made_from).encode(), digest_size=16).digest()
 
@@ -143,7 +143,7 @@ def write_package(
                     db.execute("DETACH DATABASE previous")
             finally:
                 db.close()
-            return _pack(db_path, out, media or {}, chunks)
+            return _pack(db_path, out, media or {}, chunks, files)
     except (OSError, sqlite3.Error) as e:
         raise BuildError(f"cannot write {out}: {e}") from e
 
@@ -192,8 +192,15 @@ def _index_statements(db: sqlite3.Connection, files: CollectionFiles) -> str:
     return "".join(f"{sql};\n" for (sql,) in found)
 
 
-def _pack(db_path: Path, out: Path, media: Mapping[str, Path], chunks: DeflateChunks | None) -> int:
-    """The collection and the media files into the zip at ``out``; its size."""
+def _pack(
+    db_path: Path,
+    out: Path,
+    media: Mapping[str, Path],
+    chunks: DeflateChunks | None,
+    files: CollectionFiles,
+) -> int:
+    """The collection and the media files into the zip at ``out``; its size. The zip's
+    size and CRC-32 of the collection are the files' ``kept_check``."""
     with db_path.open("r+b") as db_file:
         # The header records which SQLite library last wrote the file; fix it so that
         # machines with another SQLite build produce the same bytes.
@@ -204,7 +211,7 @@ def _pack(db_path: Path, out: Path, media: Mapping[str, Path], chunks: DeflateCh
     entries: dict[str, bytes | Path] = {"collection.anki2": db_path}
     entries.update((str(i), media[name]) for i, name in enumerate(names))
     entries["media"] = json.dumps(dict(enumerate(names))).encode()
-    _zip(out, entries, chunks)
+    files.kept_check = _zip(out, entries, chunks)["collection.anki2"]
     return out.stat().st_size
 
 
@@ -343,6 +350,8 @@ def _params(count: int) -> str:
     return ",".join("?" * count)
 
 
-def _zip(path: Path, entries: Mapping[str, bytes | Path], chunks: DeflateChunks | None) -> None:
+def _zip(
+    path: Path, entries: Mapping[str, bytes | Path], chunks: DeflateChunks | None
+) -> dict[str, tuple[int, int]]:
     """The package's zip: fixed times and permissions, chunks compressed on every CPU."""
-    write_zip(path, entries, chunks=chunks, threads=available_cpus())
+    return write_zip(path, entries, chunks=chunks, threads=available_cpus())

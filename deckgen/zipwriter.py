@@ -122,10 +122,10 @@ def write_zip(
     *,
     chunks: DeflateChunks | None = None,
     threads: int = 1,
-) -> None:
+) -> dict[str, tuple[int, int]]:
     """Write a zip of ``entries`` (name -> bytes, or a file streamed chunk by chunk) with a
     fixed date and mode, on ``threads`` threads if the files are large; reuse the compressed
-    chunks in ``chunks``, then keep this zip's there."""
+    chunks in ``chunks``, then keep this zip's there. Return each entry's size and CRC-32."""
     files = sum(d.stat().st_size for d in entries.values() if isinstance(d, Path))
     threads = threads if files > THREADS_FROM else 1
     writer = _Writer(chunks, threads)
@@ -139,6 +139,7 @@ def write_zip(
     if chunks is not None:
         chunks.reused, chunks.compressed = writer.reused, writer.compressed
         chunks.replace(writer.built)
+    return writer.sums
 
 
 class _Writer:
@@ -150,6 +151,7 @@ class _Writer:
         self.pool: ThreadPoolExecutor | None = None
         self.built: dict[bytes, bytes] = {}
         self.reused = self.compressed = 0
+        self.sums: dict[str, tuple[int, int]] = {}  # each entry's size and CRC-32
 
     def entry(self, out: BinaryIO, name: str, data: bytes | Path) -> bytes:
         """Write one entry's local header and data; return its central directory record."""
@@ -177,6 +179,7 @@ class _Writer:
         if not zip64 and max(size, compressed) > 0xFFFFFFFF:
             # Only a file that grew while it was read can get here; the caller reports OSError.
             raise OSError(f"{name} grew past 4 GiB while it was read")
+        self.sums[name] = (size, crc)
         end = out.tell()
         out.seek(offset)
         out.write(_local_header(encoded, flags, zip64, crc, compressed, size))

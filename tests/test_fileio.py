@@ -11,10 +11,17 @@ from deckgen import fileio
 from deckgen.errors import BuildError
 
 
+def write_bytes_atomically(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` in a transaction of one file, as a build does."""
+    with fileio.transaction() as staged:
+        staged.stage(path).write_bytes(data)
+        staged.commit()
+
+
 def test_creates_parent_folders(tmp_path: Path) -> None:
     """The file's folder is created when missing."""
     out = tmp_path / "a" / "b" / "deck.apkg"
-    fileio.write_bytes_atomically(out, b"data")
+    write_bytes_atomically(out, b"data")
     assert out.read_bytes() == b"data"
 
 
@@ -28,7 +35,7 @@ def test_failed_write_leaves_old_file(tmp_path: Path, monkeypatch: pytest.Monkey
 
     monkeypatch.setattr(fileio.Path, "replace", fail)
     with pytest.raises(BuildError, match="No space left on device"):
-        fileio.write_bytes_atomically(out, b"new release")
+        write_bytes_atomically(out, b"new release")
     assert out.read_bytes() == b"old release"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["deck.apkg"]
 
@@ -38,13 +45,13 @@ def test_unwritable_folder(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_bytes(b"")
     with pytest.raises(BuildError, match="cannot write"):
-        fileio.write_bytes_atomically(blocker / "deck.apkg", b"data")
+        write_bytes_atomically(blocker / "deck.apkg", b"data")
 
 
 def test_output_is_not_private(tmp_path: Path) -> None:
     """The file gets the usual permissions, not the temporary file's 0600."""
     out = tmp_path / "deck.apkg"
-    fileio.write_bytes_atomically(out, b"data")
+    write_bytes_atomically(out, b"data")
     umask = os.umask(0)
     os.umask(umask)
     assert out.stat().st_mode & 0o777 == 0o666 & ~umask
