@@ -26,6 +26,7 @@ from deckgen.lock import (
     NoteContent,
     Release,
     format_lock,
+    format_lock_again,
     lock_path_for,
     plan_release,
 )
@@ -158,7 +159,7 @@ def build(
         lock_path = lock_path or lock_path_for(source)
         output = output or default_output(deck)
         check_paths(reads=_source_files(source, deck), writes={"lock": lock_path, "output": output})
-        old, old_digest = read_lock_again(lock_path, previous)
+        old, old_digest, old_text = read_lock_again(lock_path, previous)
         known: Known | None = None
         if previous is not None and edit is not None:
             heads = heads_again(deck, previous, edit=edit)
@@ -235,7 +236,14 @@ def build(
             lock_tmp = staged.stage(lock_path) if lock_written else None
             package_tmp = staged.stage(output)
             if lock_tmp is not None:
-                text = format_lock(release.lock, source_name=_lock_subject(source)).encode()
+                subject = _lock_subject(source)
+                text = None
+                if old is not None and old_text is not None:  # a few lines change
+                    text = format_lock_again(
+                        release.lock, old=old, old_text=old_text, source_name=subject
+                    )
+                if text is None:
+                    text = format_lock(release.lock, source_name=subject).encode()
                 lock_tmp.write_bytes(text)
                 old_digest = lock_digest(text)
             size = write_package(
@@ -265,6 +273,9 @@ def build(
                 files.kept_check,
                 head_key=head,
                 head=files.kept_head or files.head or b"",
+                # The lock file as format_lock writes it: written now, or left as the last
+                # build wrote it.
+                lock_formatted=lock_written or old_text is not None,
             )
             sink.finish(kept)
         elif holder is not None:

@@ -27,7 +27,7 @@ import sqlite3
 import sys
 import tempfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -64,12 +64,13 @@ class BuildState:
     collection: Path | None = None  # once checked
     head_key: bytes = b""  # what the collection's head is made from (package.head_key)
     head: bytes = b""  # the collection before its notes (package.CollectionFiles.head)
+    lock_formatted: bool = False  # the lock file is format_lock(lock), as a build wrote it
 
     def deflate_chunks(self) -> DeflateChunks:
         """The compressed pages, for the package writer to reuse."""
         if isinstance(self.chunks, DeflateChunks):
             return self.chunks  # kept in memory: not dumped and loaded again
-        return DeflateChunks.load(self.chunks)
+        return DeflateChunks.load(self.chunks, checksum=False)  # the state's CRC-32 covers them
 
     def row(self, index: int) -> int:
         """The id of the row of note ``index`` in the previous package's collection."""
@@ -213,10 +214,15 @@ class _FileSink(FieldSink):
     def finish(self, state: BuildState) -> None:
         # The questions in frames of their own: the largest frame, made in memory before it
         # is written, is then a small part of the state.
-        questions = _question_rows(state.index.deck)
+        # Each question's texts are marshalled on their own, after its frame: a next build
+        # decodes only those it reads.
+        questions = list(state.index.deck.questions)
         for at in range(0, len(questions), _QUESTIONS_FRAME):
-            self._frame(("questions", questions[at : at + _QUESTIONS_FRAME]))
-        chunks = state.chunks if isinstance(state.chunks, bytes) else state.chunks.dump()
+            rows, texts = _question_rows(q for _, q in questions[at : at + _QUESTIONS_FRAME])
+            self._frame(("questions", rows), raw=b"".join(texts))
+        chunks = state.chunks
+        if isinstance(chunks, DeflateChunks):
+            chunks = chunks.dump(checksum=False)  # the state's CRC-32 covers them
         self._frame(("chunks", len(chunks)), raw=chunks)
         if self.out is None or not self.collection_tmp:
             return
@@ -359,7 +365,7 @@ def _read(path: Path) -> BuildState | None:
         body = memoryview(data)[len(_MAGIC) : -4]
         if not data.startswith(_MAGIC) or zlib.crc32(body) != int.from_bytes(data[-4:], "big"):
             return None  # another format, or damaged: a CRC-32 catches what a disk garbles
-        parts: dict[str, Any] = {"questions": [], "data": b"", "chunks": b""}
+        parts: dict[str, Any] = {"questions": [], "texts": [], "data": b"", "chunks": b""}
         at = 0
         while at < len(body):
             size = int.from_bytes(body[at : at + 4], "big")
@@ -368,8 +374,11 @@ def _read(path: Path) -> BuildState | None:
             if kind in ("data", "chunks"):  # the bytes follow the frame
                 parts[kind] = bytes(body[at : at + value])
                 at += value
-            elif kind in parts:
+            elif kind == "questions":  # each question's texts follow the frame
                 parts[kind] += value
+                for row in value:
+                    parts["texts"].append(body[at : at + row[-1]])
+                    at += row[-1]
             elif kind == "state" and at == len(body):
                 return _from_plain(value, parts)
         return None
@@ -381,26 +390,59 @@ def _read(path: Path) -> BuildState | None:
 # made without their classes' __init__ (frozen dataclasses without __post_init__): that
 # alone is most of the time it takes to read a state.
 
-_MAGIC = b"deckgen build state 3\n"
+_MAGIC = b"deckgen build state 4\n"
 _QUESTIONS_FRAME = 1_000  # questions per frame: what the file writer holds at most
 _QUESTION = tuple(f.name for f in fields(Question))
 _LOCKED = tuple(f.name for f in fields(LockedNote))
 assert _LOCKED == ("guid", "kind", "content", "mod", "retired"), "update _to_plain's lock"
 
 
-def _question_rows(deck: Deck) -> list[tuple[Any, ...]]:
-    return [
-        (
-            q.id,
-            q.kind,
-            q.texts if type(q.texts) is dict else dict(q.texts),
-            q.tags,
-            q.retired,
-            q.line,
-            {url: (str(m.path), m.name, m.sha256) for url, m in q.media.items()} if q.media else {},
-        )
-        for _, q in deck.questions
-    ]
+class StoredTexts(Mapping[str, str]):
+    """A question's texts as a state file keeps them (marshalled), decoded when first read:
+    a rebuild reads few of them, and decoding them all took most of the time it took to
+    read a state. Written to the next state as they came, without being decoded."""
+
+    __slots__ = ("_texts", "blob")
+
+    def __init__(self, blob: bytes | memoryview) -> None:
+        self.blob = blob
+        self._texts: dict[str, str] | None = None
+
+    def _decoded(self) -> dict[str, str]:
+        if self._texts is None:
+            self._texts = marshal.loads(self.blob)
+        return self._texts
+
+    def __getitem__(self, key: str) -> str:
+        return self._decoded()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._decoded())
+
+    def __len__(self) -> int:
+        return len(self._decoded())
+
+    def __repr__(self) -> str:
+        return repr(self._decoded())
+
+
+def _texts_blob(texts: Mapping[str, str]) -> bytes | memoryview:
+    if type(texts) is StoredTexts:
+        return texts.blob
+    return marshal.dumps(texts if type(texts) is dict else dict(texts))
+
+
+def _question_rows(
+    questions: Iterable[Question],
+) -> tuple[list[tuple[Any, ...]], list[bytes | memoryview]]:
+    """The questions as rows, each ending with the size of its texts, and their texts."""
+    rows, texts = [], []
+    for q in questions:
+        blob = _texts_blob(q.texts)
+        texts.append(blob)
+        media = {url: (str(m.path), m.name, m.sha256) for url, m in q.media.items()}
+        rows.append((q.id, q.kind, q.tags, q.retired, q.line, media, len(blob)))
+    return rows, texts
 
 
 def _to_plain(state: BuildState) -> tuple[Any, ...]:
@@ -431,20 +473,27 @@ def _to_plain(state: BuildState) -> tuple[Any, ...]:
         lock.version,
     )
     heads = heads_rows(state.heads)
-    rows = (state.first_row, state.collection_check, state.head_key, state.head)
+    rows = (
+        state.first_row,
+        state.collection_check,
+        state.head_key,
+        state.head,
+        state.lock_formatted,
+    )
     return (state.salt, state.source, plain_index, heads, state.lock_digest, plain_lock, rows)
 
 
 def _from_plain(plain: tuple[Any, ...], parts: dict[str, Any]) -> BuildState:
     """The state from its "state" frame and the ``parts`` of the frames before it."""
-    salt, source, plain_index, heads, digest, plain_lock, (first_row, check, key, head) = plain
-    data, rows, chunks = (parts[k] for k in ("data", "questions", "chunks"))
+    salt, source, plain_index, heads, digest, plain_lock, rows_etc = plain
+    first_row, check, key, head, lock_formatted = rows_etc
+    data, rows, texts, chunks = (parts[k] for k in ("data", "questions", "texts", "chunks"))
     (plain_deck, sources, lines, nodes, chars, fronts, topic_of, first, *rest) = plain_index
     columns, ends, other_nodes, stamps = rest
     name, deck_id, description, tags, topics = plain_deck
     new = object.__new__
     questions = []
-    for qid, kind, texts, qtags, retired, line, media in rows:
+    for (qid, kind, qtags, retired, line, media, _), blob in zip(rows, texts, strict=True):
         q = new(Question)
         q.__dict__.update(
             zip(
@@ -452,7 +501,7 @@ def _from_plain(plain: tuple[Any, ...], parts: dict[str, Any]) -> BuildState:
                 (
                     qid,
                     kind,
-                    texts,
+                    StoredTexts(blob),
                     qtags,
                     retired,
                     line,
@@ -489,5 +538,5 @@ def _from_plain(plain: tuple[Any, ...], parts: dict[str, Any]) -> BuildState:
         version,
     )
     state = BuildState(salt, source, index, heads, [], digest, lock, chunks, first_row, check)
-    state.head_key, state.head = key, head
+    state.head_key, state.head, state.lock_formatted = key, head, lock_formatted
     return state

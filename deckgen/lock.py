@@ -243,6 +243,38 @@ def format_lock(lock: Lock, *, source_name: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def format_lock_again(lock: Lock, *, old: Lock, old_text: bytes, source_name: str) -> bytes | None:
+    """``format_lock(lock)``, encoded, made from ``old_text``, which is ``format_lock(old)``
+    encoded, by replacing the lines of the notes whose entry changed (a rebuild changes a
+    few of 10,000): ``None`` unless ``lock`` differs from ``old`` in those entries only."""
+    if (
+        (lock.version, lock.renderer, lock.note_types, lock.removed)
+        != (old.version, old.renderer, old.note_types, old.removed)
+        or lock.notes.keys() != old.notes.keys()
+        or not old_text.startswith(f"# Lock file for {source_name},".encode())
+    ):
+        return None
+    olds = old.notes
+    pieces: list[bytes] = []
+    done = old_text.find(b"\n[notes]\n")
+    if done < 0:
+        return None
+    start = 0
+    # The entries are in the order of the lines: each one is looked for past the last.
+    for qid, note in lock.notes.items():
+        was = olds[qid]
+        if note is was or note == was:
+            continue
+        line = f"\n{_note_line(qid, was)}\n".encode()
+        at = old_text.find(line, done)
+        if at < 0:
+            return None
+        pieces += (old_text[start : at + 1], _note_line(qid, note).encode())
+        start = done = at + len(line) - 1
+    pieces.append(old_text[start:])
+    return b"".join(pieces)
+
+
 def _note_line(qid: str, note: LockedNote) -> str:
     retired = ", retired = true" if note.retired else ""
     return (

@@ -29,23 +29,32 @@ def check_again(
     return recheck(previous.index, data, file=shown, folder=source.parent)
 
 
-def read_lock_again(path: Path, previous: BuildState | None) -> tuple[Lock | None, bytes | None]:
-    """The lock at ``path`` and the digest of its bytes: the previous build's lock, not
-    parsed again, if the file is still the one that build left."""
+class LockAgain(NamedTuple):
+    """The lock a build starts from (see :func:`read_lock_again`)."""
+
+    lock: Lock | None
+    digest: bytes | None  # of the file's bytes
+    formatted: bytes | None  # the file, when it is format_lock(lock) as the last build wrote it
+
+
+def read_lock_again(path: Path, previous: BuildState | None) -> LockAgain:
+    """The lock at ``path``: the previous build's lock, not parsed again, if the file is
+    still the one that build left."""
     if previous is not None:
         try:
             data = path.read_bytes() if path.is_file() else None
         except OSError:
             data = None
         if data is not None and lock_digest(data) == previous.lock_digest:
-            return previous.lock, previous.lock_digest
+            formatted = data if previous.lock_formatted else None
+            return LockAgain(previous.lock, previous.lock_digest, formatted)
     lock = read_lock(path)
     if lock is None:
-        return None, None
+        return LockAgain(None, None, None)
     try:
-        return lock, lock_digest(path.read_bytes())
+        return LockAgain(lock, lock_digest(path.read_bytes()), None)
     except OSError:
-        return lock, None
+        return LockAgain(lock, None, None)
 
 
 def heads_again(deck: Deck, previous: BuildState, *, edit: Edit) -> list[NoteHead]:

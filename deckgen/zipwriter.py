@@ -85,25 +85,30 @@ class DeflateChunks:
             kept[key] = data
         self._chunks = kept
 
-    def dump(self) -> bytes:
-        """The chunks as bytes for :meth:`load`, with a checksum and the zlib that made them."""
+    def dump(self, *, checksum: bool = True) -> bytes:
+        """The chunks as bytes for :meth:`load`, with the zlib that made them and a checksum
+        (which a caller that keeps the bytes under a checksum of its own can leave out)."""
         parts = [self._MAGIC, self._ENGINE]
         for key, data in self._chunks.items():
             parts += (self._RECORD.pack(key, len(data)), data)
-        digest = hashlib.blake2b(digest_size=16)
-        for part in parts:
-            digest.update(part)
-        parts.append(digest.digest())
+        if checksum:
+            digest = hashlib.blake2b(digest_size=16)
+            for part in parts:
+                digest.update(part)
+            parts.append(digest.digest())
         return b"".join(parts)  # one copy of the chunks, not two
 
     @classmethod
-    def load(cls, data: bytes, *, limit: int = 256 << 20) -> DeflateChunks:
-        """The chunks :meth:`dump` wrote; none if the bytes are damaged or another zlib's,
-        since a wrong chunk would make a wrong package where a missing one costs time."""
+    def load(cls, data: bytes, *, limit: int = 256 << 20, checksum: bool = True) -> DeflateChunks:
+        """The chunks :meth:`dump` wrote (with the same ``checksum``); none if the bytes are
+        damaged or another zlib's, since a wrong chunk would make a wrong package where a
+        missing one costs time."""
         chunks = cls(limit=limit)
-        body, digest = data[:-16], data[-16:]
+        body, digest = (data[:-16], data[-16:]) if checksum else (data, b"")
         head = cls._MAGIC + cls._ENGINE
-        if not body.startswith(head) or hashlib.blake2b(body, digest_size=16).digest() != digest:
+        if not body.startswith(head) or (
+            checksum and hashlib.blake2b(body, digest_size=16).digest() != digest
+        ):
             return chunks
         found: dict[bytes, bytes] = {}
         at = len(head)

@@ -298,3 +298,42 @@ def test_rows_the_last_collection_lacks_are_an_error_not_a_wrong_package(
             files=CollectionFiles(previous=state.collection),
         )
     assert not (tmp_path / "wrong.apkg").exists()
+
+
+def test_a_rebuild_replaces_the_changed_lines_of_the_lock(
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lock the last build wrote gets the edited note's line replaced, not formatted
+    whole; a lock rewritten by hand (same notes, another text) is formatted whole, as a
+    build from scratch does."""
+    source, out, _ = built_once(tmp_path)
+    lock_path = source.with_suffix(".lock")
+    edit_one_answer(source)
+    lock = lock_path.read_bytes()
+    with monkeypatch.context() as patch:
+        patch.setattr(builder, "format_lock", None)  # any call fails
+        rebuilt = outputs(source, out, now=T + 10)
+    assert rebuilt == from_scratch(source, lock, tmp_path, now=T + 10)
+    hand = lock_path.read_text(encoding="utf-8").replace("[notes]\n", "[notes]\n# by hand\n")
+    lock_path.write_text(hand, encoding="utf-8")
+    assert outputs(source, out, now=T + 20)[1] == hand.encode()  # the same notes: kept
+    edit_one_answer(source)
+    rebuilt = outputs(source, out, now=T + 30)
+    assert b"# by hand" not in rebuilt[1]
+    assert rebuilt == from_scratch(source, hand.encode(), tmp_path, now=T + 30)
+
+
+def test_a_state_read_from_disk_decodes_texts_when_read(tmp_path: Path, cache_dir: Path) -> None:
+    """The questions of a state on disk hold their texts undecoded until one is read; then
+    they are the bank's."""
+    from deckgen.buildstate import StoredTexts
+    from deckgen.checker import load_deck
+
+    source, _, _ = built_once(tmp_path)
+    state = StateHolder().load(source)
+    assert state is not None
+    stored = [q for _, q in state.index.deck.questions]
+    assert all(type(q.texts) is StoredTexts and q.texts._texts is None for q in stored)
+    fresh = [q for _, q in load_deck(source).questions]
+    assert [dict(q.texts) for q in stored] == [dict(q.texts) for q in fresh]
+    assert stored == fresh

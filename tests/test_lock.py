@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -13,6 +14,7 @@ from deckgen.lock import (
     NoteContent,
     NoteTypeState,
     format_lock,
+    format_lock_again,
     lock_path_for,
     plan_release,
     read_lock,
@@ -259,3 +261,72 @@ def test_lock_strings_are_json_strings(value: str) -> None:
     from deckgen.lock import _toml_str
 
     assert _toml_str(value) == json.dumps(value)
+
+
+class TestFormatLockAgain:
+    """A rebuild's lock is the last one with the changed notes' lines replaced: always the
+    text format_lock writes, or None when more than those lines would change."""
+
+    @staticmethod
+    def notes(count: int, edited: dict[int, str] | None = None) -> list[NoteContent]:
+        edited = edited or {}
+        return [
+            note(f"q-{i}", edited.get(i, "c"), retired=i == 7, kind="cloze" if i % 5 else "basic")
+            for i in range(count)
+        ]
+
+    TYPES: ClassVar = {**TYPE, "cloze": NoteTypeState(43, ("Text",), ("Cloze",), "style-1")}
+
+    def again(self, old: Lock, new: Lock, name: str = "bank.yaml") -> bytes | None:
+        text = format_lock(old, source_name="bank.yaml").encode()
+        return format_lock_again(new, old=old, old_text=text, source_name=name)
+
+    @pytest.mark.parametrize(
+        "edited", [{0: "x"}, {29: "x"}, {3: "x", 4: "y", 17: "z"}, {i: "x" for i in range(30)}]
+    )
+    def test_changed_lines_only(self, edited: dict[int, str]) -> None:
+        """Notes edited at the start, the end, side by side or all: format_lock's text."""
+        old = plan_release(None, self.notes(30), self.TYPES, now=T1).lock
+        release = plan_release(old, self.notes(30, edited), self.TYPES, now=T2)
+        assert len(release.changed) == len(edited)
+        assert (
+            self.again(old, release.lock)
+            == format_lock(release.lock, source_name="bank.yaml").encode()
+        )
+
+    def test_nothing_changed(self) -> None:
+        old = plan_release(None, self.notes(30), self.TYPES, now=T1).lock
+        new = plan_release(old, self.notes(30), self.TYPES, now=T2).lock
+        assert self.again(old, new) == format_lock(old, source_name="bank.yaml").encode()
+
+    def test_retired_and_escaped(self) -> None:
+        """A note retired, and one whose line has escaped characters, are replaced too."""
+        old = plan_release(None, [note("a"), note('"b"'), note("c")], TYPE, now=T1).lock
+        new = plan_release(
+            old, [note("a", retired=True), note('"b"', "x"), note("c")], TYPE, now=T2
+        ).lock
+        assert self.again(old, new) == format_lock(new, source_name="bank.yaml").encode()
+
+    def test_more_than_lines_is_none(self) -> None:
+        """An added or removed note, another note type or renderer, or another file's lock
+        header: the whole lock is formatted instead."""
+        old = plan_release(None, self.notes(10), self.TYPES, now=T1).lock
+        added = plan_release(old, self.notes(11), self.TYPES, now=T2).lock
+        removed = plan_release(old, self.notes(9), self.TYPES, now=T2).lock
+        style = {**self.TYPES, "basic": NoteTypeState(42, ("Front", "Back"), ("Card 1",), "s2")}
+        restyled = plan_release(old, self.notes(10), style, now=T2).lock
+        renderer = plan_release(old, self.notes(10), self.TYPES, now=T2, renderer={"x": "1"})
+        for new in (added, removed, restyled, renderer.lock):
+            assert self.again(old, new) is None
+        edited = plan_release(old, self.notes(10, {2: "x"}), self.TYPES, now=T2).lock
+        assert self.again(old, edited, name="other.yaml") is None
+
+    def test_changed_line_not_found_is_none(self) -> None:
+        """A changed note whose line is not as format_lock writes it (a hand edit): None.
+        (The rest of the text is not checked: the build state says whether format_lock
+        wrote the file, tests/test_buildstate.py.)"""
+        old = plan_release(None, self.notes(10), self.TYPES, now=T1).lock
+        new = plan_release(old, self.notes(10, {2: "x"}), self.TYPES, now=T2).lock
+        text = format_lock(old, source_name="bank.yaml").encode()
+        hand = text.replace(b'q-2 = { guid = "guid-q-2"', b'q-2 = {guid = "guid-q-2"')
+        assert format_lock_again(new, old=old, old_text=hand, source_name="bank.yaml") is None

@@ -185,6 +185,21 @@ class TestReuse:
         other = dumped.replace(zlib.ZLIB_RUNTIME_VERSION.encode(), b"0.0.0", 1)
         assert len(DeflateChunks.load(other)) == 0
 
+    def test_dump_and_load_without_checksum(self, collection: Path, tmp_path: Path) -> None:
+        """Chunks kept under another checksum (the build state's) leave theirs out; another
+        zlib's still load as an empty cache, and the chunks build the same zip."""
+        chunks = DeflateChunks()
+        write_zip(tmp_path / "a.zip", {"c": collection}, chunks=chunks)
+        dumped = chunks.dump(checksum=False)
+        assert len(dumped) == len(chunks.dump()) - 16
+        warm = DeflateChunks.load(dumped, checksum=False)
+        assert len(warm) == 6
+        write_zip(tmp_path / "b.zip", {"c": collection}, chunks=warm)
+        assert warm.reused == 6
+        assert (tmp_path / "a.zip").read_bytes() == (tmp_path / "b.zip").read_bytes()
+        other = dumped.replace(zlib.ZLIB_RUNTIME_VERSION.encode(), b"0.0.0", 1)
+        assert len(DeflateChunks.load(other, checksum=False)) == 0
+
 
 def local_extras(data: bytes) -> dict[str, bytes]:
     """Each entry's local header extra field, by name, read in entry order."""
