@@ -25,7 +25,7 @@ from deckgen.lock import NoteTypeState
 from deckgen.model import Deck
 from deckgen.notes import CopiedNotes, RenderedNote
 from deckgen.notetypes import CARD_CSS, KINDS, KINDS_BY_ID, NoteKind
-from deckgen.render import Renderer, highlight_css
+from deckgen.render import Renderer
 from deckgen.renderpool import available_cpus
 from deckgen.zipwriter import DeflateChunks, write_zip
 
@@ -72,6 +72,8 @@ def head_key(deck: Deck, kinds: Sequence[str], note_type_mods: Mapping[str, int]
 def note_type(kind: NoteKind) -> genanki.Model:
     """The Anki note type of a kind, with its fixed id."""
     import genanki
+
+    from deckgen.render import highlight_css  # Pygments: not imported by a rebuild
 
     return genanki.Model(
         kind.id,
@@ -130,6 +132,8 @@ def write_package(
                 # byte of the file itself.)
                 db.execute("PRAGMA journal_mode = OFF")
                 db.execute("PRAGMA synchronous = OFF")
+                db.execute("PRAGMA cache_size = -262144")  # 256 MiB: pages written once
+                db.execute("PRAGMA temp_store = MEMORY")  # the indexes' sorts
                 if files.head is None:
                     _write_head(db, db_path, deck, note_type_mods, files)
                 if files.previous is not None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pickle
 import shutil
 import signal
 import tempfile
@@ -249,11 +248,15 @@ def _serve(
 
 
 def _write(path: str, value: object) -> None:
+    import pickle  # only where notes are rendered by workers
+
     with open(path, "wb") as f:
         pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _read(path: str) -> Any:
+    import pickle
+
     with open(path, "rb") as f:
         value = pickle.load(f)
     os.remove(path)
