@@ -266,6 +266,34 @@ class TestHelp:
             f"{SMALL}: valid, 3 questions in 2 topics\n",
         )
 
+    @pytest.mark.parametrize(
+        ("args", "code"),
+        [
+            (["build", "{bank}"], 0),
+            (["validate", str(INVALID / "duplicate-question-id.yaml")], 1),
+            (["build", "--bogus"], 2),
+        ],
+    )
+    def test_a_process_ends_with_its_code_and_all_its_output(
+        self, small_copy: Path, tmp_path: Path, args: list[str], code: int
+    ) -> None:
+        """The program ends without the interpreter's teardown (cli._exit_now): the exit
+        code and every line written to a pipe still come out, and the outputs are there."""
+        args = [a.format(bank=small_copy) for a in args]
+        command = [sys.executable, "-c", "from deckgen.cli import run; run()", *args]
+        result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
+        assert result.returncode == code
+        if code == 0:
+            lines = result.stdout.splitlines()
+            assert [line.split()[0] for line in lines] == ["Wrote", "Updated"]
+            assert result.stdout.endswith("3 added\n")
+            assert (tmp_path / "dist").is_dir()
+            assert small_copy.with_suffix(".lock").is_file()
+        elif code == 1:
+            assert "duplicate-question-id.yaml:" in result.stdout + result.stderr
+        else:
+            assert "No such option '--bogus'" in result.stderr
+
 
 class TestFormats:
     def test_github_format(self, runner: CliRunner) -> None:

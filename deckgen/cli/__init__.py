@@ -9,7 +9,9 @@ inside the commands, so ``deckgen --help`` starts fast however many commands the
 from __future__ import annotations
 
 import importlib
+import os
 import signal
+import sys
 
 import click
 
@@ -61,7 +63,29 @@ def run() -> None:
     signal.signal(signal.SIGTERM, _terminate)
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, _terminate)
-    main(prog_name="deckgen")
+    try:
+        main(prog_name="deckgen")
+    except SystemExit as e:
+        _exit_now(e.code)
+        raise
+
+
+def _exit_now(code: object) -> None:
+    """End the process with ``code`` at once, once the command has finished: its outputs
+    are renamed into place and its clean-up has run, and what the interpreter's teardown
+    would do next (free every object and module, 15-50 ms after a build of 10,000
+    questions) changes nothing on disk. Returns, for the usual exit, when the code is a
+    message for Python to print or the output streams cannot be flushed."""
+    if code is None:
+        code = 0
+    if not isinstance(code, int):
+        return
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed pipe: Python's own exit reports it as usual
+        return
+    os._exit(code)
 
 
 def _terminate(signum: int, frame: object) -> None:
