@@ -132,7 +132,6 @@ def write_package(
                 # byte of the file itself.)
                 db.execute("PRAGMA journal_mode = OFF")
                 db.execute("PRAGMA synchronous = OFF")
-                db.execute("PRAGMA cache_size = -262144")  # 256 MiB: pages written once
                 db.execute("PRAGMA temp_store = MEMORY")  # the indexes' sorts
                 if files.head is None:
                     _write_head(db, db_path, deck, note_type_mods, files)
