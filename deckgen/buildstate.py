@@ -28,6 +28,7 @@ import sys
 import tempfile
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -106,17 +107,27 @@ class StateHolder:
     def load(self, source: Path) -> BuildState | None:
         """The state of the previous build of ``source``, if it is usable."""
         if self.memory:
-            state = self.state
-        else:
-            path = state_path(source)
-            state = _read(path) if path is not None else None
-        if state is None or state.salt != code_salt() or state.source != _where(source):
+            return self.state if self._describes(self.state, source) else None
+        path, collection = state_path(source), collection_path(source)
+        if path is None or collection is None:
             return None
-        if not self.memory:
-            state.collection = _checked(collection_path(source), state.collection_check)
-            if state.collection is None:
-                return None
+        # The collection's size and CRC-32 are read on another thread while the state is
+        # read here: reading a file and a CRC-32 let go of the GIL.
+        with ThreadPoolExecutor(1) as pool:
+            found = pool.submit(_size_and_crc_of, collection)
+            state = _read(path)
+            check = found.result()
+        if state is None or not self._describes(state, source):
+            return None
+        if check is None or check != state.collection_check:
+            return None
+        state.collection = collection
         return state
+
+    @staticmethod
+    def _describes(state: BuildState | None, source: Path) -> bool:
+        """Whether ``state`` is of ``source``, made by this code."""
+        return state is not None and state.salt == code_salt() and state.source == _where(source)
 
     def can_keep(self, source: Path) -> bool:
         """Whether a state of ``source`` can be kept (on disk, unless the cache is off)."""
@@ -343,14 +354,15 @@ def _size_and_crc(f: BinaryIO) -> tuple[int, int]:
     return size, crc
 
 
-def _checked(path: Path | None, check: tuple[int, int]) -> Path | None:
-    """``path``, if it holds the collection that a state describes by ``check``."""
+def _size_and_crc_of(path: Path) -> tuple[int, int] | None:
+    """The size and CRC-32 of the file at ``path``, if it is the user's own, not writable by
+    others (see :func:`_own_file`)."""
     try:
-        f = _own_file(path) if path is not None else None
+        f = _own_file(path)
         if f is None:
             return None
         with f:
-            return path if _size_and_crc(f) == check else None
+            return _size_and_crc(f)
     except OSError:
         return None
 
