@@ -214,7 +214,10 @@ def _pack(
     entries: dict[str, bytes | Path] = {"collection.anki2": db_path}
     entries.update((str(i), media[name]) for i, name in enumerate(names))
     entries["media"] = json.dumps(dict(enumerate(names))).encode()
-    files.kept_check = _zip(out, entries, chunks)["collection.anki2"]
+    # The previous collection is the one its chunks were made from (the build state
+    # checked it): a chunk the same as there is not hashed again.
+    previous = {"collection.anki2": files.previous} if files.previous is not None else None
+    files.kept_check = _zip(out, entries, chunks, previous)["collection.anki2"]
     return out.stat().st_size
 
 
@@ -354,7 +357,10 @@ def _params(count: int) -> str:
 
 
 def _zip(
-    path: Path, entries: Mapping[str, bytes | Path], chunks: DeflateChunks | None
+    path: Path,
+    entries: Mapping[str, bytes | Path],
+    chunks: DeflateChunks | None,
+    previous: Mapping[str, Path] | None = None,
 ) -> dict[str, tuple[int, int]]:
     """The package's zip: fixed times and permissions, chunks compressed on every CPU."""
-    return write_zip(path, entries, chunks=chunks, threads=available_cpus())
+    return write_zip(path, entries, chunks=chunks, threads=available_cpus(), previous=previous)

@@ -10,13 +10,15 @@ either way, with any number of threads. zipfile cannot take compressed data, hen
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import itertools
+import os
 import struct
 import zlib
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import nullcontext
 from pathlib import Path
 from typing import BinaryIO
 
@@ -52,16 +54,20 @@ _LOCATOR64 = struct.Struct("<IIQI")
 
 class DeflateChunks:
     """The compressed chunks of the latest build, by the 128-bit BLAKE2b digest of their
-    bytes, for the next build to reuse; :meth:`dump` and :meth:`load` persist them."""
+    bytes, for the next build to reuse; :meth:`dump` and :meth:`load` persist them. Also
+    the digests of each entry's chunks in order (:attr:`order`): a chunk that is the same
+    bytes as the one at its place in the file the latest build zipped needs no digest."""
 
-    _MAGIC = b"deckgen deflate chunks 1\n"
+    _MAGIC = b"deckgen deflate chunks 2\n"
     # What compressed bytes depend on besides the chunk: another zlib may compress otherwise,
     # and a chunk from it would make the package differ from a cold build's.
     _ENGINE = f"zlib {zlib.ZLIB_RUNTIME_VERSION} level {LEVEL} raw sync-flush\n".encode()
     _RECORD = struct.Struct("<16sI")
+    _COUNT = struct.Struct("<I")
 
     def __init__(self, *, limit: int = 256 << 20) -> None:
         self._chunks: dict[bytes, bytes] = {}
+        self.order: dict[str, list[bytes]] = {}  # each entry's chunks' digests, in order
         self.limit = limit  # compressed bytes kept at most: a huge collection is not held
         self.reused = 0  # chunks of the latest build taken from the previous one
         self.compressed = 0  # chunks of the latest build compressed anew
@@ -73,9 +79,12 @@ class DeflateChunks:
         """The compressed bytes of the chunk with this digest, if the last build had it."""
         return self._chunks.get(key)
 
-    def replace(self, chunks: Mapping[bytes, bytes]) -> None:
-        """Keep ``chunks`` (those of a finished build) instead of the previous ones, up to
-        :attr:`limit` bytes."""
+    def replace(
+        self, chunks: Mapping[bytes, bytes], order: Mapping[str, list[bytes]] | None = None
+    ) -> None:
+        """Keep ``chunks`` (those of a finished build) and the ``order`` of each entry's
+        instead of the previous ones, up to :attr:`limit` bytes."""
+        self.order = dict(order or {})
         kept: dict[bytes, bytes] = {}
         size = 0
         for key, data in chunks.items():
@@ -88,9 +97,13 @@ class DeflateChunks:
     def dump(self, *, checksum: bool = True) -> bytes:
         """The chunks as bytes for :meth:`load`, with the zlib that made them and a checksum
         (which a caller that keeps the bytes under a checksum of its own can leave out)."""
-        parts = [self._MAGIC, self._ENGINE]
+        parts = [self._MAGIC, self._ENGINE, self._COUNT.pack(len(self._chunks))]
         for key, data in self._chunks.items():
             parts += (self._RECORD.pack(key, len(data)), data)
+        for name, keys in self.order.items():
+            encoded = name.encode()
+            parts += (self._COUNT.pack(len(encoded)), encoded, self._COUNT.pack(len(keys)))
+            parts += keys
         if checksum:
             digest = hashlib.blake2b(digest_size=16)
             for part in parts:
@@ -111,13 +124,26 @@ class DeflateChunks:
         ):
             return chunks
         found: dict[bytes, bytes] = {}
-        at = len(head)
-        while at < len(body):
-            key, size = cls._RECORD.unpack_from(body, at)
-            at += cls._RECORD.size
-            found[key] = body[at : at + size]
-            at += size
-        chunks.replace(found)
+        order: dict[str, list[bytes]] = {}
+        try:
+            (count,), at = cls._COUNT.unpack_from(body, len(head)), len(head) + cls._COUNT.size
+            for _ in range(count):
+                key, size = cls._RECORD.unpack_from(body, at)
+                at += cls._RECORD.size
+                found[key] = body[at : at + size]
+                at += size
+            while at < len(body):
+                (size,) = cls._COUNT.unpack_from(body, at)
+                name = body[at + 4 : at + 4 + size].decode()
+                (count,) = cls._COUNT.unpack_from(body, at + 4 + size)
+                at += 8 + size
+                order[name] = [body[i : i + 16] for i in range(at, at + 16 * count, 16)]
+                at += 16 * count
+        except (struct.error, UnicodeDecodeError):
+            return chunks
+        if at != len(body):
+            return chunks
+        chunks.replace(found, order)
         return chunks
 
 
@@ -127,23 +153,30 @@ def write_zip(
     *,
     chunks: DeflateChunks | None = None,
     threads: int = 1,
+    previous: Mapping[str, Path] | None = None,
 ) -> dict[str, tuple[int, int]]:
     """Write a zip of ``entries`` (name -> bytes, or a file streamed chunk by chunk) with a
     fixed date and mode, on ``threads`` threads if the files are large; reuse the compressed
-    chunks in ``chunks``, then keep this zip's there. Return each entry's size and CRC-32."""
+    chunks in ``chunks``, then keep this zip's there. Return each entry's size and CRC-32.
+    ``previous``: for an entry, the file the build that left ``chunks`` zipped under its
+    name, unchanged since (the caller vouches for it): a chunk that is the same bytes as the
+    one at its place there is taken without a digest."""
     files = sum(d.stat().st_size for d in entries.values() if isinstance(d, Path))
     threads = threads if files > THREADS_FROM else 1
     writer = _Writer(chunks, threads)
-    with (
-        ThreadPoolExecutor(threads) if threads > 1 else nullcontext() as pool,
-        path.open("wb") as out,
-    ):
+    with contextlib.ExitStack() as stack:
+        pool = stack.enter_context(ThreadPoolExecutor(threads)) if threads > 1 else None
+        out = stack.enter_context(path.open("wb"))
         writer.pool = pool
-        records = [writer.entry(out, name, data) for name, data in entries.items()]
+        records = []
+        for name, data in entries.items():
+            was = (previous or {}).get(name)
+            old = stack.enter_context(was.open("rb")) if was is not None and chunks else None
+            records.append(writer.entry(out, name, data, old))
         _write_directory(out, records)
     if chunks is not None:
         chunks.reused, chunks.compressed = writer.reused, writer.compressed
-        chunks.replace(writer.built)
+        chunks.replace(writer.built, writer.order)
     return writer.sums
 
 
@@ -155,11 +188,15 @@ class _Writer:
         self.window = 2 * threads  # chunks in flight: enough to keep every thread busy
         self.pool: ThreadPoolExecutor | None = None
         self.built: dict[bytes, bytes] = {}
+        self.order: dict[str, list[bytes]] = {}
         self.reused = self.compressed = 0
         self.sums: dict[str, tuple[int, int]] = {}  # each entry's size and CRC-32
 
-    def entry(self, out: BinaryIO, name: str, data: bytes | Path) -> bytes:
-        """Write one entry's local header and data; return its central directory record."""
+    def entry(
+        self, out: BinaryIO, name: str, data: bytes | Path, previous: BinaryIO | None = None
+    ) -> bytes:
+        """Write one entry's local header and data; return its central directory record.
+        ``previous``: the file the latest build zipped as this entry (see write_zip)."""
         offset = out.tell()
         zip64 = (data.stat().st_size if isinstance(data, Path) else len(data)) > ZIP64_FROM
         try:
@@ -169,7 +206,14 @@ class _Writer:
         # Sizes and CRC are known once the data is written: the header is written again then.
         out.write(_local_header(encoded, flags, zip64, 0, 0, 0))
         crc = size = 0
-        for piece, key, deflated, reused in self._deflated(_pieces(data)):
+        keys: list[bytes] = []
+        places: Iterator[_Place] = itertools.repeat(None)
+        if previous is not None and self.known is not None:
+            was = self.known.order.get(name, [])
+            places = itertools.chain(((previous, i * CHUNK, k) for i, k in enumerate(was)), places)
+        for piece, key, deflated, reused in self._deflated(
+            zip(_pieces(data), places, strict=False)
+        ):
             crc = zlib.crc32(piece, crc)
             size += len(piece)
             if reused:
@@ -178,7 +222,10 @@ class _Writer:
                 self.compressed += 1
             if self.known is not None:
                 self.built[key] = deflated
+                keys.append(key)
             out.write(deflated)
+        if self.known is not None:
+            self.order[name] = keys
         out.write(_FINAL_BLOCK)
         compressed = out.tell() - offset - _local_header_size(encoded, zip64)
         if not zip64 and max(size, compressed) > 0xFFFFFFFF:
@@ -191,27 +238,39 @@ class _Writer:
         out.seek(end)
         return _central_record(encoded, flags, zip64, crc, compressed, size, offset)
 
-    def _deflated(self, pieces: Iterable[bytes]) -> Iterator[tuple[bytes, bytes, bytes, bool]]:
+    def _deflated(self, pieces: Iterable[tuple[bytes, _Place]]) -> Iterator[_Done]:
         """Each piece with its digest, its compressed bytes and whether they were reused, in
         order; on the pool a few pieces ahead, so a large file is never read whole."""
         if self.pool is None:
-            yield from map(self._work, pieces)
+            yield from itertools.starmap(self._work, pieces)
             return
-        ahead: deque[Future[tuple[bytes, bytes, bytes, bool]]] = deque()
-        for piece in pieces:
-            ahead.append(self.pool.submit(self._work, piece))
+        ahead: deque[Future[_Done]] = deque()
+        for piece, place in pieces:
+            ahead.append(self.pool.submit(self._work, piece, place))
             if len(ahead) >= self.window:
                 yield ahead.popleft().result()
         while ahead:
             yield ahead.popleft().result()
 
-    def _work(self, piece: bytes) -> tuple[bytes, bytes, bytes, bool]:
-        # hashlib and zlib let go of the GIL on large buffers: this is what threads share.
+    def _work(self, piece: bytes, place: _Place) -> _Done:
+        # hashlib, zlib and reads let go of the GIL on large buffers: what threads share.
         if self.known is None:  # nothing to reuse or keep: no digest either
             return piece, b"", _deflate(piece), False
+        if place is not None:
+            # The same bytes as the last build's chunk at this place: the same digest.
+            previous, offset, key = place
+            old = self.known.get(key)
+            if old is not None and os.pread(previous.fileno(), len(piece), offset) == piece:
+                return piece, key, old, True
         key = hashlib.blake2b(piece, digest_size=16).digest()
         old = self.known.get(key)
         return (piece, key, old, True) if old is not None else (piece, key, _deflate(piece), False)
+
+
+# Where a chunk was in the file the last build zipped (the file, offset, digest), or None;
+# and a chunk done: its bytes, digest, compressed bytes and whether they were reused.
+_Place = tuple[BinaryIO, int, bytes] | None
+_Done = tuple[bytes, bytes, bytes, bool]
 
 
 def _pieces(data: bytes | Path) -> Iterator[bytes]:

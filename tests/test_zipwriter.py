@@ -151,6 +151,44 @@ class TestReuse:
         assert (warm.reused, warm.compressed) == (5, 1)
         check(tmp_path / "warm.zip", {"c": bytes(data)})
 
+    @pytest.mark.parametrize("threads", [1, 2])
+    def test_chunks_in_place_need_no_digest(
+        self, collection: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threads: int
+    ) -> None:
+        """Given the file the last write zipped, a chunk with the same bytes at the same place
+        is reused without a digest: only the edited chunk (and the shorter last one, moved by
+        an inserted byte) are hashed; the zip is a cold write's, and the next write's order
+        is right."""
+        chunks = DeflateChunks()
+        write_zip(tmp_path / "v1.zip", {"c": collection}, chunks=chunks)
+        assert len(chunks.order["c"]) == 6
+        chunks = DeflateChunks.load(chunks.dump())  # the order survives dump and load
+        before = tmp_path / "before.anki2"
+        shutil.copy(collection, before)
+        data = bytearray(collection.read_bytes())
+        data[3 * CHUNK + 5] ^= 1
+        data[-10:-10] = b"!"  # the last chunk one byte longer
+        collection.write_bytes(data)
+        hashed: list[int] = []
+        digest = zipwriter.hashlib.blake2b
+
+        def counting(piece: bytes, **kwargs: int) -> object:
+            hashed.append(len(piece))
+            return digest(piece, **kwargs)
+
+        monkeypatch.setattr(zipwriter.hashlib, "blake2b", counting)
+        options = {"chunks": chunks, "threads": threads, "previous": {"c": before}}
+        write_zip(tmp_path / "warm.zip", {"c": collection}, **options)  # type: ignore[arg-type]
+        assert (chunks.reused, chunks.compressed) == (4, 2)
+        assert hashed == [CHUNK, 1001]
+        monkeypatch.undo()
+        write_zip(tmp_path / "cold.zip", {"c": collection})
+        assert (tmp_path / "warm.zip").read_bytes() == (tmp_path / "cold.zip").read_bytes()
+        assert chunks.order["c"] == [
+            zipwriter.hashlib.blake2b(data[i : i + CHUNK], digest_size=16).digest()
+            for i in range(0, len(data), CHUNK)
+        ]
+
     def test_keeps_only_the_latest_build(self, tmp_path: Path) -> None:
         """The cache holds the chunks of the last write, not of every write: it cannot grow
         without bound."""
