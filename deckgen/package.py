@@ -38,6 +38,11 @@ _SQLITE_VERSION_OFFSET = 96
 _SQLITE_VERSION = (3_045_000).to_bytes(4, "big")
 
 
+# SQLite's largest page rather than its default of 4 KiB: a 10,000-note collection is
+# written in less time (fewer pages to split and index), and its zip is smaller.
+PAGE_SIZE = 65536
+
+
 @functools.cache
 def _schema() -> tuple[str, str]:
     """genanki's schema: its tables, then its indexes. The same statements, so the same
@@ -173,6 +178,7 @@ def _write_head(
     package_deck = genanki.Deck(deck.id, deck.name, description=description)
     for name in sorted({q.kind for _, q in deck.questions}):
         package_deck.add_model(note_type(KINDS[name]))
+    db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
     db.executescript(_schema()[0])
     db.executescript(APKG_COL)
     # genanki writes the deck and the note types; the notes and their cards are inserted in
