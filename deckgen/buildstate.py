@@ -404,9 +404,11 @@ def _read(path: Path) -> BuildState | None:
 
 _MAGIC = b"deckgen build state 4\n"
 _QUESTIONS_FRAME = 1_000  # questions per frame: what the file writer holds at most
-_QUESTION = tuple(f.name for f in fields(Question))
-_LOCKED = tuple(f.name for f in fields(LockedNote))
-assert _LOCKED == ("guid", "kind", "content", "mod", "retired"), "update _to_plain's lock"
+# The fields _to_plain writes and _from_plain sets, by name.
+_QUESTION = ("id", "kind", "texts", "tags", "retired", "line", "media")
+_LOCKED = ("guid", "kind", "content", "mod", "retired")
+assert tuple(f.name for f in fields(Question)) == _QUESTION, "update _from_plain"
+assert tuple(f.name for f in fields(LockedNote)) == _LOCKED, "update _from_plain"
 
 
 class StoredTexts(Mapping[str, str]):
@@ -504,25 +506,22 @@ def _from_plain(plain: tuple[Any, ...], parts: dict[str, Any]) -> BuildState:
     columns, ends, other_nodes, stamps = rest
     name, deck_id, description, tags, topics = plain_deck
     new = object.__new__
-    questions = []
+    questions: list[Question] = []
+    append = questions.append
     for (qid, kind, qtags, retired, line, media, _), blob in zip(rows, texts, strict=True):
         q = new(Question)
         q.__dict__.update(
-            zip(
-                _QUESTION,
-                (
-                    qid,
-                    kind,
-                    StoredTexts(blob),
-                    qtags,
-                    retired,
-                    line,
-                    {url: MediaFile(Path(p), n, h) for url, (p, n, h) in media.items()},
-                ),
-                strict=True,
-            )
+            id=qid,
+            kind=kind,
+            texts=StoredTexts(blob),
+            tags=qtags,
+            retired=retired,
+            line=line,
+            media={url: MediaFile(Path(p), n, h) for url, (p, n, h) in media.items()}
+            if media
+            else {},
         )
-        questions.append(q)
+        append(q)
     built, at = [], 0
     for topic_name, tag, count in topics:
         built.append(Topic(topic_name, tag, tuple(questions[at : at + count])))
@@ -536,9 +535,9 @@ def _from_plain(plain: tuple[Any, ...], parts: dict[str, Any]) -> BuildState:
 
     def locked(entries: dict[str, tuple[Any, ...]]) -> dict[str, LockedNote]:
         out = {}
-        for key, values in entries.items():
+        for key, (guid, kind, content, mod, retired) in entries.items():
             note = new(LockedNote)
-            note.__dict__.update(zip(_LOCKED, values, strict=True))
+            note.__dict__.update(guid=guid, kind=kind, content=content, mod=mod, retired=retired)
             out[key] = note
         return out
 
