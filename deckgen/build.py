@@ -277,6 +277,8 @@ def build(
                 # build wrote it.
                 lock_formatted=lock_written or old_text is not None,
             )
+            if previous is not None:
+                kept.frames = previous.frames  # those of unchanged questions are written as read
             sink.finish(kept)
         elif holder is not None:
             holder.forget(source)  # the last state no longer describes the bank

@@ -22,6 +22,7 @@ import contextlib
 import functools
 import hashlib
 import marshal
+import operator
 import os
 import sqlite3
 import sys
@@ -29,7 +30,7 @@ import tempfile
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -66,6 +67,9 @@ class BuildState:
     head_key: bytes = b""  # what the collection's head is made from (package.head_key)
     head: bytes = b""  # the collection before its notes (package.CollectionFiles.head)
     lock_formatted: bool = False  # the lock file is format_lock(lock), as a build wrote it
+    # Not kept: a state read from a file has the frames of its questions, as read, with the
+    # questions made of them; a next state writes a frame again if its questions are those.
+    frames: list[tuple[Sequence[Question], memoryview]] = field(default_factory=list)
 
     def deflate_chunks(self) -> DeflateChunks:
         """The compressed pages, for the package writer to reuse."""
@@ -227,9 +231,15 @@ class _FileSink(FieldSink):
         # is written, is then a small part of the state.
         # Each question's texts are marshalled on their own, after its frame: a next build
         # decodes only those it reads.
-        questions = list(state.index.deck.questions)
-        for at in range(0, len(questions), _QUESTIONS_FRAME):
-            rows, texts = _question_rows(q for _, q in questions[at : at + _QUESTIONS_FRAME])
+        questions = [q for _, q in state.index.deck.questions]
+        for number, at in enumerate(range(0, len(questions), _QUESTIONS_FRAME)):
+            group = questions[at : at + _QUESTIONS_FRAME]
+            if number < len(state.frames):
+                was, frame = state.frames[number]
+                if len(was) == len(group) and all(map(operator.is_, group, was)):
+                    self._write(frame)  # the same questions: the same bytes
+                    continue
+            rows, texts = _question_rows(group)
             self._frame(("questions", rows), raw=b"".join(texts))
         chunks = state.chunks
         if isinstance(chunks, DeflateChunks):
@@ -254,6 +264,16 @@ class _FileSink(FieldSink):
         drop_temporary(self.out, self.tmp)
         drop_temporary(None, self.collection_tmp)
         self.out, self.tmp, self.collection_tmp = None, "", ""
+
+    def _write(self, data: bytes | memoryview) -> None:
+        """Write bytes that are a whole frame."""
+        if self.out is None:
+            return
+        try:
+            self.crc = zlib.crc32(data, self.crc)
+            self.out.write(data)
+        except (OSError, ValueError):
+            self.discard()
 
     def _frame(self, value: tuple[str, Any], *, raw: bytes = b"") -> None:
         """Write a frame: its length and its marshalled value, then ``raw`` bytes as they
@@ -378,8 +398,10 @@ def _read(path: Path) -> BuildState | None:
         if not data.startswith(_MAGIC) or zlib.crc32(body) != int.from_bytes(data[-4:], "big"):
             return None  # another format, or damaged: a CRC-32 catches what a disk garbles
         parts: dict[str, Any] = {"questions": [], "texts": [], "data": b"", "chunks": b""}
+        frames: list[tuple[int, memoryview]] = []  # each questions frame: its count, its bytes
         at = 0
         while at < len(body):
+            start = at
             size = int.from_bytes(body[at : at + 4], "big")
             kind, value = marshal.loads(body[at + 4 : at + 4 + size])
             at += 4 + size
@@ -391,8 +413,15 @@ def _read(path: Path) -> BuildState | None:
                 for row in value:
                     parts["texts"].append(body[at : at + row[-1]])
                     at += row[-1]
+                frames.append((len(value), body[start:at]))
             elif kind == "state" and at == len(body):
-                return _from_plain(value, parts)
+                state = _from_plain(value, parts)
+                questions = state.index.questions()
+                first = 0
+                for count, frame in frames:
+                    state.frames.append((questions[first : first + count], frame))
+                    first += count
+                return state
         return None
     except Exception:  # a damaged or foreign state is only not used
         return None
@@ -454,7 +483,9 @@ def _question_rows(
     for q in questions:
         blob = _texts_blob(q.texts)
         texts.append(blob)
-        media = {url: (str(m.path), m.name, m.sha256) for url, m in q.media.items()}
+        media: dict[str, tuple[str, str, str]] = {}
+        if q.media:
+            media = {url: (str(m.path), m.name, m.sha256) for url, m in q.media.items()}
         rows.append((q.id, q.kind, q.tags, q.retired, q.line, media, len(blob)))
     return rows, texts
 

@@ -337,3 +337,45 @@ def test_a_state_read_from_disk_decodes_texts_when_read(tmp_path: Path, cache_di
     fresh = [q for _, q in load_deck(source).questions]
     assert [dict(q.texts) for q in stored] == [dict(q.texts) for q in fresh]
     assert stored == fresh
+
+
+def test_a_state_writes_unchanged_questions_as_it_read_them(
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Frames of questions an edit did not touch are written again as they were read (not
+    made again), and the state they make is the bank's, edit after edit."""
+    from deckgen import buildstate
+    from deckgen.checker import load_deck
+
+    monkeypatch.setattr(buildstate, "_QUESTIONS_FRAME", 10)  # 73 questions: 8 frames
+    source, out, _ = built_once(tmp_path)
+    made: list[int] = []
+    rows = buildstate._question_rows
+
+    def counting(questions: list[object]) -> object:
+        made.append(len(questions))
+        return rows(questions)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(buildstate, "_question_rows", counting)
+    for step in range(3):
+        lock = source.with_suffix(".lock").read_bytes()
+        edit_one_answer(source)
+        made.clear()
+        rebuilt = outputs(source, out, now=T + 10 * (step + 1))
+        assert rebuilt == from_scratch(source, lock, tmp_path, now=T + 10 * (step + 1))
+        assert made == [10]  # the edited question's frame only
+        state = StateHolder().load(source)
+        assert state is not None
+        assert [q for _, q in state.index.deck.questions] == [
+            q for _, q in load_deck(source).questions
+        ]
+    text = source.read_text(encoding="utf-8")
+    at = text.index("      - id:", len(text) // 2)
+    added = "      - id: added-late\n        question: Added?\n        answer: Yes.\n"
+    source.write_text(text[:at] + added + text[at:], encoding="utf-8")
+    made.clear()
+    outputs(source, out, now=T + 50)
+    assert len(made) > 1  # the frames after the added question hold other questions
+    state = StateHolder().load(source)
+    assert state is not None
+    assert [q for _, q in state.index.deck.questions] == [q for _, q in load_deck(source).questions]
