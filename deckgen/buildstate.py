@@ -27,6 +27,7 @@ import os
 import sqlite3
 import sys
 import tempfile
+import threading
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -205,6 +206,8 @@ class _FileSink(FieldSink):
         self.crc = 0
         self.out: BinaryIO | None = None
         self.tmp = self.collection_tmp = ""
+        self.writing: threading.Thread | None = None  # the bank's bytes, being written
+        self.failed = False  # a write of that thread's failed
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, self.tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".cache", dir=path.parent)
@@ -219,14 +222,35 @@ class _FileSink(FieldSink):
 
     def begin(self, index: BankIndex) -> None:
         # Written first and dropped: the bytes need not stay in memory while the notes are
-        # rendered and written, when the build takes the most.
-        self._frame(("data", len(index.data)), raw=index.data)
+        # rendered and written, when the build takes the most. Written on a thread while
+        # the build goes on (writing and a CRC-32 let go of the GIL); see _wait.
+        data = marshal.dumps(("data", len(index.data)))
+        pieces = (len(data).to_bytes(4, "big"), data, index.data)
         index.data = b""
+        if self.out is not None:
+            self.writing = threading.Thread(target=self._write_all, args=(pieces,))
+            self.writing.start()
+
+    def _write_all(self, pieces: Sequence[bytes | memoryview]) -> None:
+        """Write ``pieces`` (on the writing thread: a failure is noted for _wait)."""
+        try:
+            self._write(*pieces)
+        except (OSError, ValueError):
+            self.failed = True
+
+    def _wait(self) -> None:
+        """Let the writing thread finish; drop the state if its writes failed."""
+        if self.writing is not None:
+            self.writing.join()
+            self.writing = None
+            if self.failed:
+                self.discard()
 
     def collection(self) -> Path | None:
         return Path(self.collection_tmp) if self.collection_tmp else None
 
     def finish(self, state: BuildState) -> None:
+        self._wait()
         # The questions in frames of their own: the largest frame, made in memory before it
         # is written, is then a small part of the state.
         # Each question's texts are marshalled on their own, after its frame: a next build
@@ -237,7 +261,10 @@ class _FileSink(FieldSink):
             if number < len(state.frames):
                 was, frame = state.frames[number]
                 if len(was) == len(group) and all(map(operator.is_, group, was)):
-                    self._write(frame)  # the same questions: the same bytes
+                    try:
+                        self._write(frame)  # the same questions: the same bytes
+                    except (OSError, ValueError):
+                        self.discard()
                     continue
             rows, texts = _question_rows(group)
             self._frame(("questions", rows), raw=b"".join(texts))
@@ -261,32 +288,25 @@ class _FileSink(FieldSink):
             self.discard()
 
     def discard(self) -> None:
+        self._wait()
         drop_temporary(self.out, self.tmp)
         drop_temporary(None, self.collection_tmp)
         self.out, self.tmp, self.collection_tmp = None, "", ""
 
-    def _write(self, data: bytes | memoryview) -> None:
-        """Write bytes that are a whole frame."""
+    def _write(self, *pieces: bytes | memoryview) -> None:
+        """Write ``pieces`` (a frame, or frames, whole) and take them into the CRC-32."""
         if self.out is None:
             return
-        try:
-            self.crc = zlib.crc32(data, self.crc)
-            self.out.write(data)
-        except (OSError, ValueError):
-            self.discard()
+        for piece in pieces:
+            self.crc = zlib.crc32(piece, self.crc)
+            self.out.write(piece)
 
-    def _frame(self, value: tuple[str, Any], *, raw: bytes = b"") -> None:
+    def _frame(self, value: tuple[str, Any], *, raw: bytes | memoryview = b"") -> None:
         """Write a frame: its length and its marshalled value, then ``raw`` bytes as they
         are (the value says how many), not copied into the frame."""
-        if self.out is None:
-            return
         try:
             data = marshal.dumps(value)
-            head = len(data).to_bytes(4, "big")
-            self.crc = zlib.crc32(raw, zlib.crc32(data, zlib.crc32(head, self.crc)))
-            self.out.write(head)
-            self.out.write(data)
-            self.out.write(raw)
+            self._write(len(data).to_bytes(4, "big"), data, raw)
         except (OSError, ValueError):
             self.discard()
 

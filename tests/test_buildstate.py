@@ -249,6 +249,35 @@ def test_a_failed_build_leaves_the_last_state_and_no_temporary_file(
     assert [p.name for p in path.parent.iterdir() if p.name.startswith(".tmp-")] == []
 
 
+def test_a_failed_write_of_the_bank_leaves_no_state_and_the_build_done(
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bank's bytes are written into the state on a thread: if that fails (a full
+    disk), the package and lock are still written, the last state stays, and no temporary
+    file does; the next build is still a build from scratch."""
+    from deckgen import buildstate
+
+    source, out, path = built_once(tmp_path)
+    before = path.read_bytes()
+    edit_one_answer(source)
+    lock = source.with_suffix(".lock").read_bytes()
+    write = buildstate._FileSink._write
+
+    def failing(self: object, *pieces: bytes) -> None:
+        if len(pieces) == 3 and len(pieces[2]) == source.stat().st_size:
+            raise OSError("No space left on device")
+        write(self, *pieces)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(buildstate._FileSink, "_write", failing)
+    assert outputs(source, out, now=T + 1) == from_scratch(source, lock, tmp_path, now=T + 1)
+    assert path.read_bytes() == before
+    assert [p.name for p in path.parent.iterdir() if p.name.startswith(".tmp-")] == []
+    monkeypatch.undo()
+    lock = source.with_suffix(".lock").read_bytes()
+    edit_one_answer(source)
+    assert outputs(source, out, now=T + 2) == from_scratch(source, lock, tmp_path, now=T + 2)
+
+
 def test_an_edit_outside_the_questions_still_renders_nothing_again(
     tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
