@@ -30,7 +30,6 @@ import tempfile
 import threading
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -41,9 +40,16 @@ from deckgen.lock import Lock, LockedNote, NoteTypeState
 from deckgen.media import MediaFile
 from deckgen.model import Deck, Question, Topic
 from deckgen.notes import NoteHead
+from deckgen.statefiles import (
+    MAGIC,
+    STATE_FORMAT,
+    Prefetch,
+    collection_path,
+    state_path,
+    where,
+)
 from deckgen.zipwriter import DeflateChunks
 
-STATE_FORMAT = 1
 MAX_STATE_QUESTIONS = 50_000  # a larger bank keeps the render cache only: its state (over 200 MB)
 # would take as long to write as a tenth of its cold build, and most of the cache's bound
 HeadRow = tuple[str, str, str, tuple[str, ...], str, bool]  # a NoteHead, its kind by name
@@ -105,9 +111,10 @@ class StateHolder:
     """Where a build finds the previous build's state and leaves its own: in memory for a
     process that builds again and again, else on disk in the cache folder."""
 
-    def __init__(self, *, memory: bool = False) -> None:
+    def __init__(self, *, memory: bool = False, prefetched: Prefetch | None = None) -> None:
         self.memory = memory
         self.state: BuildState | None = None
+        self.prefetched = prefetched  # the state's files, being read since the command began
 
     def load(self, source: Path) -> BuildState | None:
         """The state of the previous build of ``source``, if it is usable."""
@@ -116,12 +123,11 @@ class StateHolder:
         path, collection = state_path(source), collection_path(source)
         if path is None or collection is None:
             return None
-        # The collection's size and CRC-32 are read on another thread while the state is
-        # read here: reading a file and a CRC-32 let go of the GIL.
-        with ThreadPoolExecutor(1) as pool:
-            found = pool.submit(_size_and_crc_of, collection)
-            state = _read(path)
-            check = found.result()
+        early, self.prefetched = self.prefetched, None
+        if early is None or (early.path, early.collection) != (path, collection):
+            early = Prefetch(path, collection)
+        body, check = early.result()
+        state = _parse(body) if body is not None else None
         if state is None or not self._describes(state, source):
             return None
         if check is None or check != state.collection_check:
@@ -132,7 +138,7 @@ class StateHolder:
     @staticmethod
     def _describes(state: BuildState | None, source: Path) -> bool:
         """Whether ``state`` is of ``source``, made by this code."""
-        return state is not None and state.salt == code_salt() and state.source == _where(source)
+        return state is not None and state.salt == code_salt() and state.source == where(source)
 
     def can_keep(self, source: Path) -> bool:
         """Whether a state of ``source`` can be kept (on disk, unless the cache is off)."""
@@ -212,7 +218,7 @@ class _FileSink(FieldSink):
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, self.tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".cache", dir=path.parent)
             self.out = os.fdopen(fd, "wb")  # mkstemp's file is the user's alone (0600)
-            self.out.write(_MAGIC)
+            self.out.write(MAGIC)
             fd, self.collection_tmp = tempfile.mkstemp(
                 prefix=".tmp-", suffix=".anki2", dir=path.parent
             )
@@ -311,26 +317,6 @@ class _FileSink(FieldSink):
             self.discard()
 
 
-def state_path(source: Path) -> Path | None:
-    """The file of a bank's build state, ``None`` when the cache is turned off."""
-    from deckgen.rendercache import CACHE_FORMAT, cache_folder
-
-    folder = cache_folder()
-    if folder is None:
-        return None
-    where = _where(source)
-    bank = hashlib.blake2b(os.fsencode(where), digest_size=16).hexdigest()
-    # In the render cache's folder, named like its files, so that one bound holds both.
-    return folder / f"render-{CACHE_FORMAT}" / f"{bank}-state{STATE_FORMAT}.cache"
-
-
-def collection_path(source: Path) -> Path | None:
-    """The file of the collection a bank's build state keeps, ``None`` when the cache is
-    turned off."""
-    path = state_path(source)
-    return path.with_name(path.name.replace("-state", "-collection")) if path else None
-
-
 def lock_digest(data: bytes) -> bytes:
     """What tells a lock file from another."""
     return hashlib.blake2b(data, digest_size=16).digest()
@@ -369,54 +355,9 @@ def heads_rows(heads: Sequence[HeadRow | NoteHead]) -> list[HeadRow]:
     ]
 
 
-def _where(source: Path) -> str:
+def _parse(body: memoryview) -> BuildState | None:
+    """The state a state file's body holds (see statefiles.read_state), if it is whole."""
     try:
-        return str(source.resolve())
-    except (OSError, RuntimeError):
-        return str(source)
-
-
-def _own_file(path: Path) -> BinaryIO | None:
-    """``path`` opened, if it is a file of this user's that nobody else may write."""
-    f = path.open("rb")
-    info = os.fstat(f.fileno())
-    if hasattr(os, "getuid") and (info.st_uid != os.getuid() or info.st_mode & 0o022):
-        f.close()
-        return None
-    return f
-
-
-def _size_and_crc(f: BinaryIO) -> tuple[int, int]:
-    size = crc = 0
-    while block := f.read(1 << 20):
-        size += len(block)
-        crc = zlib.crc32(block, crc)
-    return size, crc
-
-
-def _size_and_crc_of(path: Path) -> tuple[int, int] | None:
-    """The size and CRC-32 of the file at ``path``, if it is the user's own, not writable by
-    others (see :func:`_own_file`)."""
-    try:
-        f = _own_file(path)
-        if f is None:
-            return None
-        with f:
-            return _size_and_crc(f)
-    except OSError:
-        return None
-
-
-def _read(path: Path) -> BuildState | None:
-    try:
-        f = _own_file(path)
-        if f is None:
-            return None
-        with f:
-            data = f.read()
-        body = memoryview(data)[len(_MAGIC) : -4]
-        if not data.startswith(_MAGIC) or zlib.crc32(body) != int.from_bytes(data[-4:], "big"):
-            return None  # another format, or damaged: a CRC-32 catches what a disk garbles
         parts: dict[str, Any] = {"questions": [], "texts": [], "data": b"", "chunks": b""}
         frames: list[tuple[int, memoryview]] = []  # each questions frame: its count, its bytes
         at = 0
@@ -451,7 +392,6 @@ def _read(path: Path) -> BuildState | None:
 # made without their classes' __init__ (frozen dataclasses without __post_init__): that
 # alone is most of the time it takes to read a state.
 
-_MAGIC = b"deckgen build state 4\n"
 _QUESTIONS_FRAME = 1_000  # questions per frame: what the file writer holds at most
 # The fields _to_plain writes and _from_plain sets, by name.
 _QUESTION = ("id", "kind", "texts", "tags", "retired", "line", "media")

@@ -408,3 +408,51 @@ def test_a_state_writes_unchanged_questions_as_it_read_them(
     state = StateHolder().load(source)
     assert state is not None
     assert [q for _, q in state.index.deck.questions] == [q for _, q in load_deck(source).questions]
+
+
+def test_a_state_read_ahead_is_the_state(
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`deckgen build` starts reading the state's files before it imports the builder
+    (statefiles.Prefetch): what the build takes from there is the state it would read, and
+    a read-ahead of another bank's files is not taken for this one."""
+    from click.testing import CliRunner
+
+    from deckgen import statefiles
+    from deckgen.cli import main
+
+    source, out, _ = built_once(tmp_path)
+    other, _, _ = built_once(tmp_path / "other")
+    plain = StateHolder().load(source)
+    early = statefiles.Prefetch.start(source)
+    assert early is not None
+    ahead = StateHolder(prefetched=early).load(source)
+    assert plain is not None
+    assert ahead is not None
+    assert (ahead.index.deck, ahead.lock, ahead.heads) == (
+        plain.index.deck,
+        plain.lock,
+        plain.heads,
+    )
+    wrong = StateHolder(prefetched=statefiles.Prefetch.start(other)).load(source)
+    assert wrong is not None
+    assert wrong.source == str(source.resolve())
+    assert statefiles.Prefetch.start(tmp_path) is None  # a folder: no state to read
+    taken: list[Path] = []
+    result = statefiles.Prefetch.result
+
+    def recording(self: statefiles.Prefetch) -> object:
+        taken.append(self.path)
+        return result(self)
+
+    monkeypatch.setattr(statefiles.Prefetch, "result", recording)
+    lock = source.with_suffix(".lock").read_bytes()
+    edit_one_answer(source)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(T + 7))
+    with monkeypatch.context() as patch:
+        no_full_check(patch)
+        done = CliRunner().invoke(main, ["build", str(source), "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    assert taken == [state_path(source)]
+    rebuilt = (out.read_bytes(), source.with_suffix(".lock").read_bytes())
+    assert rebuilt == from_scratch(source, lock, tmp_path, now=T + 7)

@@ -55,7 +55,13 @@ def build(
 
         SOURCE_DATE_EPOCH=$(git log -1 --format=%ct) deckgen build --locked questions.yaml
     """
+    from deckgen.statefiles import Prefetch
+
+    # The last build's state is read while the modules that use it are imported.
+    early = None if no_cache else Prefetch.start(source)
+
     from deckgen import build as builder
+    from deckgen.buildstate import StateHolder
     from deckgen.errors import shown_path
 
     with error_boundary(nothing_written=True):
@@ -69,6 +75,7 @@ def build(
             now=builder.release_time(),
             progress=ProgressBar(),
             cache=not no_cache,
+            state=StateHolder(prefetched=early),
         )
     report_build(result)
 
