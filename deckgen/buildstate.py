@@ -9,11 +9,14 @@ changed; everything else comes from the state. The result is the bytes a cold bu
 ``deckgen build`` keeps the state in the user's cache folder, beside the render cache
 (:func:`deckgen.rendercache.cache_folder`), two files per bank: the state, as plain values
 (strings, numbers, tuples) in Python's marshal format, which runs no code when read, with a
-CRC-32; and the package's collection (SQLite), whose size and CRC-32 the state records. The
-notes' fields stay in the collection: the next package copies the rows of the notes that did
-not change from it, and no Python object is made of them. Files that another user could have
-written are not read. ``deckgen watch`` keeps the state in memory, the fields included. A state
-is only ever an aid: one that is missing, damaged, or made by other code is not used.
+CRC-32; and the package's collection (SQLite), whose size and CRC-32 the state records
+(:mod:`deckgen.statefiles` finds and reads them). The notes' fields stay in the collection:
+the next package copies the rows of the notes that did not change from it, and no Python
+object is made of them. Each question's texts are kept marshalled on their own and decoded
+only when read (:class:`StoredTexts`); a frame of questions an edit left alone is written
+again as it was read. Files that another user could have written are not read. ``deckgen
+watch`` keeps the state in memory, the fields included. A state is only ever an aid: one
+that is missing, damaged, or made by other code is not used.
 """
 
 from __future__ import annotations
