@@ -199,7 +199,15 @@ def iter_notes(
     rows, same = rows or {}, same or {}
     pairs = list(deck.questions)
     heads = note_heads(deck) if heads is None else heads
-    sources = [render_source(topic, q) for topic, q in pairs]
+    # Every note's source if the early slices or the cache need them; else only those of
+    # the notes rendered are made (a rebuild renders few).
+    sources: list[Source] = []
+    if early is not None or cache is not None:
+        sources = [render_source(topic, q) for topic, q in pairs]
+
+    def source(index: int) -> Source:
+        return sources[index] if sources else render_source(*pairs[index])
+
     # The early slices count if they are of this very deck (the checker that gave them may
     # have given up on the bank, and the full checker read it again).
     early_end = 0
@@ -216,12 +224,12 @@ def iter_notes(
     cached.update(known or {})
     missing = [
         i
-        for i in range(early_end, len(sources))
+        for i in range(early_end, len(pairs))
         if i not in cached and i not in rows and i not in same
     ]
     size = max(_MIN_SLICE, min(_MAX_SLICE, -(-len(missing) // (8 * _processes(pool)))))
     bounds = [(a, min(a + size, len(missing))) for a in range(0, len(missing), size)]
-    work = [[sources[i] for i in missing[a:b]] for a, b in bounds]
+    work = [[source(i) for i in missing[a:b]] for a, b in bounds]
     labels = [(missing[a], missing[b - 1]) for a, b in bounds]
     if pool is None and late_pool:
         pool = start_pool(len(missing))

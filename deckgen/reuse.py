@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from deckgen.buildstate import BuildState, lock_digest
+from deckgen.buildstate import BuildState, HeadRow, lock_digest
 from deckgen.errors import shown_path
 from deckgen.incremental import BankIndex, Edit, recheck
 from deckgen.lock import Lock, read_lock
@@ -60,18 +60,21 @@ def read_lock_again(path: Path, previous: BuildState | None) -> LockAgain:
 def heads_again(deck: Deck, previous: BuildState, *, edit: Edit) -> list[NoteHead]:
     """The heads of the notes of ``deck``: the previous build's for the questions the edit
     did not touch."""
-    heads = []
-    for i, (topic, q) in enumerate(deck.questions):
-        was = edit.old_index(i)
-        if was is None:
-            heads.append(note_head(deck, topic, q))
-        else:
-            head = previous.heads[was]
-            if type(head) is not NoteHead:  # a row read from a file: its kind by name
-                qid, guid, kind, tags, content, retired = head
-                head = NoteHead(qid, guid, KINDS[str(kind)], tags, content, retired)
-            heads.append(head)
-    return heads
+    again = list(deck.questions)[edit.start : edit.new_stop]
+    return [
+        *_heads(previous.heads[: edit.start]),
+        *(note_head(deck, topic, q) for topic, q in again),
+        *_heads(previous.heads[edit.old_stop :]),
+    ]
+
+
+def _heads(kept: Sequence[HeadRow | NoteHead]) -> list[NoteHead]:
+    """Heads of a previous build, as NoteHeads (a state read from a file has rows, with
+    the kind by name)."""
+    return [
+        h if type(h) is NoteHead else NoteHead(h[0], h[1], KINDS[str(h[2])], h[3], h[4], h[5])
+        for h in kept
+    ]
 
 
 class Known(NamedTuple):
@@ -85,32 +88,41 @@ class Known(NamedTuple):
 
     def take(self, previous: BuildState, index: int, was: int) -> None:
         """Note ``index`` is the previous build's note ``was``, unchanged."""
+        self.take_run(previous, index, was, 1)
+
+    def take_run(self, previous: BuildState, index: int, was: int, count: int) -> None:
+        """Notes ``index`` on are the previous build's notes ``was`` on, ``count`` of them."""
+        places = range(index, index + count)
         if previous.collection is not None:
-            self.rows[index] = previous.row(was)
+            first = previous.row(was)
+            self.rows.update(zip(places, range(first, first + 2 * count, 2), strict=True))
         else:
-            self.fields[index] = previous.fields[was]
+            self.fields.update(zip(places, previous.fields[was : was + count], strict=True))
 
 
 def known_again(previous: BuildState, deck: Deck, edit: Edit) -> Known:
     """What the previous build has of every note whose question renders as it did: all but
     the few the edit touched."""
     old = list(previous.index.deck.questions)
+    known = Known({}, {}, {})
+    # The questions before and after the edit are the previous build's, in order.
+    known.take_run(previous, 0, 0, edit.start)
+    count = len(old) - edit.old_stop
+    known.take_run(previous, edit.new_stop, edit.old_stop, count)
     # The questions read again around the edit are mostly unchanged: matched by id.
     again = {old[i][1].id: i for i in range(edit.start, edit.old_stop)}
-    known = Known({}, {}, {})
-    for i, (topic, q) in enumerate(deck.questions):
-        was = edit.old_index(i)
+    read = list(deck.questions)[edit.start : edit.new_stop]
+    for i, (topic, q) in enumerate(read, start=edit.start):
+        was = again.get(q.id)
         if was is None:
-            was = again.get(q.id)
-            if was is None:
-                continue
-            before = render_source(*old[was])
-            if before != render_source(topic, q):
-                # An edited note: its code blocks, unless edited too, are in its old fields.
-                fields = previous.fields_of(was)
-                if fields is not None:
-                    learn_code(before, fields)
-                continue
+            continue
+        before = render_source(*old[was])
+        if before != render_source(topic, q):
+            # An edited note: its code blocks, unless edited too, are in its old fields.
+            fields = previous.fields_of(was)
+            if fields is not None:
+                learn_code(before, fields)
+            continue
         known.take(previous, i, was)
     return known
 
