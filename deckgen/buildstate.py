@@ -431,6 +431,9 @@ class StoredTexts(Mapping[str, str]):
     def __repr__(self) -> str:
         return repr(self._decoded())
 
+    def __reduce__(self) -> tuple[type[dict[str, str]], tuple[dict[str, str]]]:
+        return dict, (dict(self._decoded()),)  # pickled (for a render worker) as a dict
+
 
 def _texts_blob(texts: Mapping[str, str]) -> bytes | memoryview:
     if type(texts) is StoredTexts:

@@ -4,6 +4,7 @@ package and lock that a build from scratch writes."""
 from __future__ import annotations
 
 import os
+import pickle
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -366,6 +367,8 @@ def test_a_state_read_from_disk_decodes_texts_when_read(tmp_path: Path, cache_di
     fresh = [q for _, q in load_deck(source).questions]
     assert [dict(q.texts) for q in stored] == [dict(q.texts) for q in fresh]
     assert stored == fresh
+    # Sent to a render worker, texts travel as a plain dict.
+    assert pickle.loads(pickle.dumps(stored[0].texts)) == dict(fresh[0].texts)
 
 
 def test_a_state_writes_unchanged_questions_as_it_read_them(
