@@ -229,6 +229,7 @@ def build(
         files = CollectionFiles(keep=sink.collection() if sink is not None else None)
         if previous is not None and previous.collection is not None:
             files.previous = previous.collection
+            files.previous_identity = previous.collection_identity
             files.head = previous.head if previous.head_key == head else None
         with transaction() as staged:
             # The lock first: if the process is killed between the two renames, the next

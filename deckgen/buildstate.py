@@ -46,8 +46,10 @@ from deckgen.notes import NoteHead
 from deckgen.statefiles import (
     MAGIC,
     STATE_FORMAT,
+    Identity,
     Prefetch,
     collection_path,
+    identity,
     state_path,
     where,
 )
@@ -74,6 +76,9 @@ class BuildState:
     # A state on disk: the package's collection, kept beside it (its size and CRC-32 first).
     collection_check: tuple[int, int] = (0, 0)  # as the package's zip has them
     collection: Path | None = None  # once checked
+    # Not kept: the identity of the collection file that was checked. Another build of the
+    # bank may replace the file at that path: what reads it by path checks it is still this.
+    collection_identity: Identity | None = None
     head_key: bytes = b""  # what the collection's head is made from (package.head_key)
     head: bytes = b""  # the collection before its notes (package.CollectionFiles.head)
     lock_formatted: bool = False  # the lock file is format_lock(lock), as a build wrote it
@@ -86,6 +91,14 @@ class BuildState:
         if isinstance(self.chunks, DeflateChunks):
             return self.chunks  # kept in memory: not dumped and loaded again
         return DeflateChunks.load(self.chunks, checksum=False)  # the state's CRC-32 covers them
+
+    def names_collection(self, path: Path) -> bool:
+        """Whether ``path`` names the collection file checked when the state was read
+        (what opened the path before asking this opened that file)."""
+        try:
+            return identity(os.stat(path)) == self.collection_identity
+        except OSError:
+            return False
 
     def row(self, index: int) -> int:
         """The id of the row of note ``index`` in the previous package's collection."""
@@ -103,9 +116,11 @@ class BuildState:
                 found = db.execute(
                     "SELECT flds FROM notes WHERE id = ?", (self.row(index),)
                 ).fetchone()
+                if not self.names_collection(self.collection):
+                    return None  # SQLite may have read another build's collection
             finally:
                 db.close()
-        except sqlite3.Error:
+        except (sqlite3.Error, OSError):
             return None
         return tuple(found[0].split("\x1f")) if found else None
 
@@ -129,13 +144,13 @@ class StateHolder:
         early, self.prefetched = self.prefetched, None
         if early is None or (early.path, early.collection) != (path, collection):
             early = Prefetch(path, collection)
-        body, check = early.result()
+        body, checked = early.result()
         state = _parse(body) if body is not None else None
         if state is None or not self._describes(state, source):
             return None
-        if check is None or check != state.collection_check:
+        if checked is None or checked[0] != state.collection_check:
             return None
-        state.collection = collection
+        state.collection, state.collection_identity = collection, checked[1]
         return state
 
     @staticmethod

@@ -13,12 +13,13 @@ import functools
 import hashlib
 import itertools
 import json
+import os
 import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from deckgen.errors import BuildError
 from deckgen.lock import NoteTypeState
@@ -27,6 +28,7 @@ from deckgen.notes import CopiedNotes, RenderedNote
 from deckgen.notetypes import CARD_CSS, KINDS, KINDS_BY_ID, NoteKind
 from deckgen.render import Renderer
 from deckgen.renderpool import available_cpus
+from deckgen.statefiles import Identity, identity
 from deckgen.zipwriter import DeflateChunks, write_zip
 
 if TYPE_CHECKING:
@@ -59,6 +61,9 @@ class CollectionFiles:
     the next build (see :mod:`deckgen.buildstate`)."""
 
     previous: Path | None = None  # the previous collection: the rows of copied notes
+    # The identity of the file at ``previous`` that was checked: another build may have put
+    # another there since (see _previous_is_checked).
+    previous_identity: Identity | None = None
     # The previous collection as it was before its notes were written (its tables, deck and
     # note types), when this build's are the same (see head_key): not made again.
     head: bytes | None = None
@@ -142,6 +147,8 @@ def write_package(
                     _write_head(db, db_path, deck, note_type_mods, files)
                 if files.previous is not None:
                     db.execute("ATTACH DATABASE ? AS previous", (str(files.previous),))
+                    if not _previous_is_checked(files.previous, files):
+                        raise sqlite3.DatabaseError(_REPLACED)
                 _write_notes_and_cards(db, notes, count, first_id, mods, deck.id)
                 # The indexes last, as one sorted pass each: the tables' pages stay in one
                 # contiguous run, and a changed key moves index pages only, never table pages.
@@ -222,8 +229,13 @@ def _pack(
     entries["media"] = json.dumps(dict(enumerate(names))).encode()
     # The previous collection is the one its chunks were made from (the build state
     # checked it): a chunk the same as there is not hashed again.
-    previous = {"collection.anki2": files.previous} if files.previous is not None else None
-    files.kept_check = _zip(out, entries, chunks, previous)["collection.anki2"]
+    with contextlib.ExitStack() as stack:
+        previous = None
+        if files.previous is not None:
+            was = stack.enter_context(files.previous.open("rb"))
+            if _previous_is_checked(was, files):
+                previous = {"collection.anki2": was}
+        files.kept_check = _zip(out, entries, chunks, previous)["collection.anki2"]
     return out.stat().st_size
 
 
@@ -310,6 +322,19 @@ def _write_notes_and_cards(
             card_ids = itertools.count(first_card + run.cards)
 
 
+def _previous_is_checked(opened: Path | BinaryIO, files: CollectionFiles) -> bool:
+    """Whether ``opened`` (a path that was opened just before, or the file it gave) is the
+    collection file the build state checked, not one another build has put there since."""
+    if files.previous_identity is None:
+        return True  # nothing to compare with: a caller that made the file itself
+    info = os.stat(opened) if isinstance(opened, Path) else os.fstat(opened.fileno())
+    return identity(info) == files.previous_identity
+
+
+_REPLACED = (
+    "the collection kept by the last build was replaced while this build read it "
+    "(by another build of the same bank?); build again"
+)
 _NOT_THE_LAST_COLLECTION = (
     "the collection kept by the last build is not the one it describes; "
     "build with --no-cache, or remove the cache folder"
@@ -366,7 +391,7 @@ def _zip(
     path: Path,
     entries: Mapping[str, bytes | Path],
     chunks: DeflateChunks | None,
-    previous: Mapping[str, Path] | None = None,
+    previous: Mapping[str, BinaryIO] | None = None,
 ) -> dict[str, tuple[int, int]]:
     """The package's zip: fixed times and permissions, chunks compressed on every CPU."""
     return write_zip(path, entries, chunks=chunks, threads=available_cpus(), previous=previous)

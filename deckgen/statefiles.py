@@ -58,9 +58,18 @@ def own_file(path: Path) -> BinaryIO | None:
     return f
 
 
-def size_and_crc_of(path: Path) -> tuple[int, int] | None:
-    """The size and CRC-32 of the file at ``path``, if it is the user's own (see
-    :func:`own_file`)."""
+# What tells a file from the one that replaced it at its path: device, inode, size, mtime.
+Identity = tuple[int, int, int, int]
+
+
+def identity(info: os.stat_result) -> Identity:
+    """The :data:`Identity` of a file from its ``stat``."""
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+def size_and_crc_of(path: Path) -> tuple[tuple[int, int], Identity] | None:
+    """The size and CRC-32 of the file at ``path``, and the identity of the file they are
+    of, if it is the user's own (see :func:`own_file`)."""
     try:
         f = own_file(path)
         if f is None:
@@ -70,7 +79,7 @@ def size_and_crc_of(path: Path) -> tuple[int, int] | None:
             while block := f.read(1 << 20):
                 size += len(block)
                 crc = zlib.crc32(block, crc)
-            return size, crc
+            return (size, crc), identity(os.fstat(f.fileno()))
     except OSError:
         return None
 
@@ -100,7 +109,7 @@ class Prefetch:
     def __init__(self, path: Path, collection: Path) -> None:
         self.path, self.collection = path, collection
         self._body: memoryview | None = None
-        self._check: tuple[int, int] | None = None
+        self._check: tuple[tuple[int, int], Identity] | None = None
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
 
@@ -120,7 +129,8 @@ class Prefetch:
         if self._body is not None:
             self._check = size_and_crc_of(self.collection)
 
-    def result(self) -> tuple[memoryview | None, tuple[int, int] | None]:
-        """The state's body and the collection's size and CRC-32, once read."""
+    def result(self) -> tuple[memoryview | None, tuple[tuple[int, int], Identity] | None]:
+        """The state's body, and the collection's size and CRC-32 with the identity of the
+        file they are of, once read."""
         self._thread.join()
         return self._body, self._check

@@ -153,14 +153,14 @@ def write_zip(
     *,
     chunks: DeflateChunks | None = None,
     threads: int = 1,
-    previous: Mapping[str, Path] | None = None,
+    previous: Mapping[str, BinaryIO] | None = None,
 ) -> dict[str, tuple[int, int]]:
     """Write a zip of ``entries`` (name -> bytes, or a file streamed chunk by chunk) with a
     fixed date and mode, on ``threads`` threads if the files are large; reuse the compressed
     chunks in ``chunks``, then keep this zip's there. Return each entry's size and CRC-32.
     ``previous``: for an entry, the file the build that left ``chunks`` zipped under its
-    name, unchanged since (the caller vouches for it): a chunk that is the same bytes as the
-    one at its place there is taken without a digest."""
+    name, open, unchanged since (the caller vouches for it): a chunk that is the same bytes
+    as the one at its place there is taken without a digest."""
     files = sum(d.stat().st_size for d in entries.values() if isinstance(d, Path))
     threads = threads if files > THREADS_FROM else 1
     writer = _Writer(chunks, threads)
@@ -170,9 +170,7 @@ def write_zip(
         writer.pool = pool
         records = []
         for name, data in entries.items():
-            was = (previous or {}).get(name)
-            old = stack.enter_context(was.open("rb")) if was is not None and chunks else None
-            records.append(writer.entry(out, name, data, old))
+            records.append(writer.entry(out, name, data, (previous or {}).get(name)))
         _write_directory(out, records)
     if chunks is not None:
         chunks.reused, chunks.compressed = writer.reused, writer.compressed

@@ -459,3 +459,44 @@ def test_a_state_read_ahead_is_the_state(
     assert taken == [state_path(source)]
     rebuilt = (out.read_bytes(), source.with_suffix(".lock").read_bytes())
     assert rebuilt == from_scratch(source, lock, tmp_path, now=T + 7)
+
+
+def test_a_collection_replaced_during_the_build_is_not_read(
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another build of the bank may put its collection in the cache while this one runs:
+    rows and chunks are never read from a file other than the one the state checked. The
+    build stops with a located error and writes nothing; the next one is right."""
+    import shutil
+
+    from deckgen.errors import BuildError
+
+    source, out, _ = built_once(tmp_path)
+    collection = collection_path(source)
+    assert collection is not None
+    state = StateHolder().load(source)
+    assert state is not None
+    assert state.fields_of(0) is not None
+
+    def replace(path: Path) -> None:
+        """Another file, with the same bytes, put at ``path`` as a build does (a rename)."""
+        shutil.copy(path, path.with_name(".tmp-other"))
+        os.replace(path.with_name(".tmp-other"), path)
+
+    replace(collection)
+    assert state.fields_of(0) is None  # not the file the state checked
+    edit_one_answer(source)
+    lock = source.with_suffix(".lock").read_bytes()
+    package = out.read_bytes()
+    original = builder.write_package
+
+    def racing(*args: object, **kwargs: object) -> int:
+        replace(collection)
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    with monkeypatch.context() as patch:
+        patch.setattr(builder, "write_package", racing)
+        with pytest.raises(BuildError, match="replaced while this build read it"):
+            build(source, output=out, now=T + 1)
+    assert (out.read_bytes(), source.with_suffix(".lock").read_bytes()) == (package, lock)
+    assert outputs(source, out, now=T + 2) == from_scratch(source, lock, tmp_path, now=T + 2)

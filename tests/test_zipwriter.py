@@ -177,8 +177,9 @@ class TestReuse:
             return digest(piece, **kwargs)
 
         monkeypatch.setattr(zipwriter.hashlib, "blake2b", counting)
-        options = {"chunks": chunks, "threads": threads, "previous": {"c": before}}
-        write_zip(tmp_path / "warm.zip", {"c": collection}, **options)  # type: ignore[arg-type]
+        with before.open("rb") as was:
+            options = {"chunks": chunks, "threads": threads, "previous": {"c": was}}
+            write_zip(tmp_path / "warm.zip", {"c": collection}, **options)  # type: ignore[arg-type]
         assert (chunks.reused, chunks.compressed) == (4, 2)
         assert hashed == [CHUNK, 1001]
         monkeypatch.undo()
