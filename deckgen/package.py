@@ -143,6 +143,9 @@ def write_package(
                 db.execute("PRAGMA journal_mode = OFF")
                 db.execute("PRAGMA synchronous = OFF")
                 db.execute("PRAGMA temp_store = MEMORY")  # the indexes' sorts
+                # 16 pages (1 MiB): with SQLite's default, a cold build of 10,000 code-heavy
+                # notes peaked 12 MB higher, for no time saved.
+                db.execute("PRAGMA cache_size = 16")
                 if files.head is None:
                     _write_head(db, db_path, deck, note_type_mods, files)
                 if files.previous is not None:
