@@ -60,6 +60,7 @@ from deckgen.reuse import (
     read_lock_again,
     same_rows,
 )
+from deckgen.statefiles import where
 from deckgen.zipwriter import DeflateChunks
 
 
@@ -263,7 +264,7 @@ def build(
         if sink is not None and index is not None and old_digest is not None:
             kept = BuildState(
                 code_salt(),
-                str(source.resolve()),
+                where(source),
                 index,
                 heads,
                 [],  # the sink has them
@@ -277,9 +278,9 @@ def build(
                 # The lock file as format_lock writes it: written now, or left as the last
                 # build wrote it.
                 lock_formatted=lock_written or old_text is not None,
+                # Those of the questions the edit left are written as they were read.
+                frames=previous.frames if previous is not None else [],
             )
-            if previous is not None:
-                kept.frames = previous.frames  # those of unchanged questions are written as read
             sink.finish(kept)
         elif holder is not None:
             holder.forget(source)  # the last state no longer describes the bank

@@ -275,10 +275,9 @@ class _FileSink(FieldSink):
 
     def finish(self, state: BuildState) -> None:
         self._wait()
-        # The questions in frames of their own: the largest frame, made in memory before it
-        # is written, is then a small part of the state.
-        # Each question's texts are marshalled on their own, after its frame: a next build
-        # decodes only those it reads.
+        # The questions in frames of their own (the largest frame, made in memory before it
+        # is written, is then a small part of the state), each question's texts marshalled
+        # on their own after its frame: a next build decodes only those it reads.
         questions = [q for _, q in state.index.deck.questions]
         for number, at in enumerate(range(0, len(questions), _QUESTIONS_FRAME)):
             group = questions[at : at + _QUESTIONS_FRAME]

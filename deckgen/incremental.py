@@ -81,14 +81,6 @@ class Edit:
     old_stop: int
     new_stop: int
 
-    def old_index(self, new: int) -> int | None:
-        """The index a question had before the edit, ``None`` for one read again."""
-        if new < self.start:
-            return new
-        if new < self.new_stop:
-            return None
-        return new - self.new_stop + self.old_stop
-
 
 class _Dashless(_Unusual):
     """A question whose ``- `` is not on its first line, or in flow style."""
