@@ -149,8 +149,9 @@ def note_head(deck: Deck, topic: Topic, q: Question) -> NoteHead:
 
 class EarlyRender:
     """Slices of a bank's first questions sent to the workers while the bank is still being
-    checked, topic by topic: until then, a build's workers have nothing to do. Only as many
-    as the workers keep up with are sent; :func:`iter_notes` takes the results."""
+    checked, topic by topic: until then, a build's workers have nothing to do. A few slices
+    per worker wait at most: enough to keep it busy while this process ends the check and
+    plans the release. :func:`iter_notes` takes the results."""
 
     def __init__(self, pool: RenderPool) -> None:
         self.pool = pool
@@ -166,7 +167,7 @@ class EarlyRender:
             return
         try:
             self.pool.collect(block=False)
-            while len(self.sources) - self.end >= _EARLY_SLICE and self.pool.has_room():
+            while len(self.sources) - self.end >= _EARLY_SLICE and self.pool.has_room(_EARLY_AHEAD):
                 start, self.end = self.end, self.end + _EARLY_SLICE
                 ticket = self.pool.submit(self.sources[start : self.end], (start, self.end - 1))
                 self.slices.append((start, self.end, ticket))
@@ -248,8 +249,15 @@ def iter_notes(
             finally:
                 pool.close()
             return
-    rendered = pool.map(work, labels) if pool is not None else map(_render_slice, work)
-    early_slices = iter(early.slices if early is not None and early_end else ())
+    # The early slices come first, as slices the workers already have: while it waits for
+    # them, this process renders the slices after them.
+    sent: dict[int, int] = {}
+    if early_end:
+        assert early is not None
+        sent = {n: ticket for n, (_, _, ticket) in enumerate(early.slices)}
+        work[:0] = [early.sources[a:b] for a, b, _ in early.slices]
+        labels[:0] = [(a, b - 1) for a, b, _ in early.slices]
+    rendered = pool.map(work, labels, sent=sent) if pool is not None else map(_render_slice, work)
     fresh: list[tuple[str, ...]] = []
     taken = 0  # of fresh
     try:
@@ -278,11 +286,7 @@ def iter_notes(
                     fields = ()
                 if fields is None:
                     if taken == len(fresh):
-                        if done <= early_end:
-                            assert pool is not None
-                            fresh = pool.result(next(early_slices)[2])
-                        else:
-                            fresh = next(rendered)
+                        fresh = next(rendered)
                         taken = 0
                     fields = fresh[taken]
                     taken += 1
@@ -310,6 +314,7 @@ def iter_notes(
 PARALLEL_MIN_QUESTIONS = 2_000
 _MIN_SLICE, _MAX_SLICE = 100, 1_000
 _EARLY_SLICE = 250  # questions: small enough that the workers start soon
+_EARLY_AHEAD = 6  # slices waiting per worker: work for while the parent plans the release
 _SLICE_PROGRESS = 500
 
 

@@ -18,7 +18,7 @@ import shutil
 import signal
 import tempfile
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # multiprocessing is imported only when a pool starts: a rebuild has none
@@ -119,9 +119,9 @@ class RenderPool:
         self.queues[number].append(ticket)
         return ticket
 
-    def has_room(self) -> bool:
-        """Whether a worker has fewer than a couple of slices waiting."""
-        return any(len(queue) < _AHEAD for queue in self.queues.values())
+    def has_room(self, ahead: int = _AHEAD) -> bool:
+        """Whether a worker has fewer than ``ahead`` slices waiting."""
+        return any(len(queue) < ahead for queue in self.queues.values())
 
     def collect(self, *, block: bool) -> bool:
         """Take note of the results that workers have finished (waiting for one if
@@ -140,13 +140,20 @@ class RenderPool:
         result: Result = _read(self.done.pop(ticket))
         return result
 
-    def map(self, slices: Sequence[Work], labels: Sequence[object]) -> Iterator[Result]:
+    def map(
+        self,
+        slices: Sequence[Work],
+        labels: Sequence[object],
+        *,
+        sent: Mapping[int, int] | None = None,
+    ) -> Iterator[Result]:
         """``render(work)`` of each slice, yielded in order. Workers get slices as they finish
         earlier ones; the parent renders a slice whenever no result is waiting, but never runs
-        far ahead of the slice it must yield next. Raises :class:`WorkerDied` when a worker
-        ends early."""
-        pending = deque(range(len(slices)))
-        tickets: dict[int, int] = {}  # slice -> ticket, for the slices sent to workers
+        far ahead of the slice it must yield next. ``sent`` has the tickets of slices already
+        submitted, by index. Raises :class:`WorkerDied` when a worker ends early."""
+        # slice -> ticket, for the slices sent to workers
+        tickets: dict[int, int] = dict(sent or {})
+        pending = deque(n for n in range(len(slices)) if n not in tickets)
         mine: dict[int, Result] = {}  # the slices the parent rendered
         ahead = 2 * len(self.workers) + 2  # results the parent may hold before yielding
 

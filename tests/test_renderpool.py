@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,36 @@ def test_a_worker_that_dies_early_is_a_located_error(
         builder.build(source, output=tmp_path / "out.apkg", now=T, cache=False)
     assert not (tmp_path / "out.apkg").exists()
     assert not source.with_suffix(".lock").exists()
+
+
+def test_the_parent_renders_the_later_slices_while_a_worker_has_the_first(
+    tmp_path: Path,
+) -> None:
+    """Slices a worker was given before ``map`` (the early ones) come first, in order; while
+    the worker is on them, this process renders the slices after them rather than wait."""
+    from deckgen.renderpool import RenderPool
+
+    rendered_here = tmp_path / "rendered-here"
+    parent = os.getpid()
+
+    def render(work: list[int]) -> list[tuple[str, ...]]:
+        if os.getpid() == parent:
+            rendered_here.touch()
+            return [("parent", str(n)) for n in work]
+        # The worker goes on once this process has rendered something, or after a while.
+        deadline = time.monotonic() + 5
+        while not rendered_here.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return [(f"worker, parent first: {rendered_here.exists()}", str(n)) for n in work]
+
+    slices = [[0, 1], [2, 3], [4, 5], [6, 7]]
+    with RenderPool(1, render) as pool:
+        sent = {n: pool.submit(slices[n], f"slice {n}") for n in (0, 1)}
+        results = list(pool.map(slices, [f"slice {n}" for n in range(4)], sent=sent))
+    assert [int(number) for result in results for _, number in result] == list(range(8))
+    assert [result[0][0] for result in results] == [
+        "worker, parent first: True",
+        "worker, parent first: True",
+        "parent",
+        "parent",
+    ]
