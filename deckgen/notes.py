@@ -57,17 +57,19 @@ def note_guid(deck_id: int, question_id: str) -> str:
     genanki's ``guid_for(deck_id, question_id)``, computed in fewer steps."""
     digest = hashlib.sha256(f"{deck_id}__{question_id}".encode()).digest()
     number = int.from_bytes(digest[:8], "big")
-    digits = []
+    pairs = []  # base-91 digits two at a time, least significant first
     while number:
-        number, digit = divmod(number, 91)
-        digits.append(_BASE91[digit])
-    return "".join(reversed(digits))
+        number, pair = divmod(number, 91 * 91)
+        pairs.append(_PAIRS[pair])
+    # The most significant pair may start with a zero digit ("a"), which is not written.
+    return "".join(reversed(pairs)).removeprefix("a")
 
 
 # Anki's alphabet for GUIDs (genanki's BASE91_TABLE: tests/test_package.py compares them).
 _BASE91 = (
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&()*+,-./:;<=>?@[]^_`{|}~"
 )
+_PAIRS = [high + low for high in _BASE91 for low in _BASE91]  # two digits, by their value
 
 
 def source_hash(kind: str, texts: Sequence[tuple[str, str]], tags: Sequence[str]) -> str:
@@ -135,12 +137,25 @@ class NoteHead(NamedTuple):
 
 def note_heads(deck: Deck) -> list[NoteHead]:
     """The head of every note of ``deck``, in source order, from the source alone."""
-    return [note_head(deck, topic, q) for topic, q in deck.questions]
+    heads = []
+    for topic in deck.topics:
+        # Most questions of a topic have the same tags (the deck's and the topic's).
+        tags: dict[tuple[tuple[str, ...], bool], tuple[str, ...]] = {}
+        for q in topic.questions:
+            key = (q.tags, q.retired)
+            found = tags.get(key)
+            if found is None:
+                found = tags[key] = deck.note_tags(topic, q)
+            heads.append(note_head(deck, topic, q, tags=found))
+    return heads
 
 
-def note_head(deck: Deck, topic: Topic, q: Question) -> NoteHead:
-    """The head of the note of question ``q`` of ``topic`` in ``deck``."""
-    tags = deck.note_tags(topic, q)
+def note_head(
+    deck: Deck, topic: Topic, q: Question, *, tags: tuple[str, ...] | None = None
+) -> NoteHead:
+    """The head of the note of question ``q`` of ``topic`` in ``deck``; ``tags`` are its
+    tags, if the caller has them."""
+    tags = deck.note_tags(topic, q) if tags is None else tags
     media = {f"media:{url}": file.sha256 for url, file in q.media.items()}
     texts = sorted({**q.texts, "topic": topic.name, **media}.items())
     content = source_hash(q.kind, texts, tags)
