@@ -166,10 +166,12 @@ class EarlyRender:
     """Slices of a bank's first questions sent to the workers while the bank is still being
     checked, topic by topic: until then, a build's workers have nothing to do. A few slices
     per worker wait at most: enough to keep it busy while this process ends the check and
-    plans the release. :func:`iter_notes` takes the results."""
+    plans the release. No more than ``limit`` questions are sent, so that this process has
+    some left to render while it waits for those. :func:`iter_notes` takes the results."""
 
-    def __init__(self, pool: RenderPool) -> None:
+    def __init__(self, pool: RenderPool, *, limit: int) -> None:
         self.pool = pool
+        self.limit = limit
         self.sources: list[Source] = []  # every question seen, in order
         self.end = 0  # the questions before it are sent
         self.slices: list[tuple[int, int, int]] = []  # (first, past-last question, ticket)
@@ -182,7 +184,11 @@ class EarlyRender:
             return
         try:
             self.pool.collect(block=False)
-            while len(self.sources) - self.end >= _EARLY_SLICE and self.pool.has_room(_EARLY_AHEAD):
+            while (
+                len(self.sources) - self.end >= _EARLY_SLICE
+                and self.end + _EARLY_SLICE <= self.limit
+                and self.pool.has_room(_EARLY_AHEAD)
+            ):
                 start, self.end = self.end, self.end + _EARLY_SLICE
                 ticket = self.pool.submit(self.sources[start : self.end], (start, self.end - 1))
                 self.slices.append((start, self.end, ticket))
@@ -243,8 +249,7 @@ def iter_notes(
         for i in range(early_end, len(pairs))
         if i not in cached and i not in rows and i not in same
     ]
-    size = max(_MIN_SLICE, min(_MAX_SLICE, -(-len(missing) // (8 * _processes(pool)))))
-    bounds = [(a, min(a + size, len(missing))) for a in range(0, len(missing), size)]
+    bounds = _slices(len(missing), _processes(pool))
     work = [[source(i) for i in missing[a:b]] for a, b in bounds]
     labels = [(missing[a], missing[b - 1]) for a, b in bounds]
     if pool is None and late_pool:
@@ -327,10 +332,23 @@ def iter_notes(
 
 
 PARALLEL_MIN_QUESTIONS = 2_000
-_MIN_SLICE, _MAX_SLICE = 100, 1_000
+_MIN_SLICE, _MAX_SLICE = 50, 1_000
 _EARLY_SLICE = 250  # questions: small enough that the workers start soon
-_EARLY_AHEAD = 6  # slices waiting per worker: work for while the parent plans the release
+_EARLY_AHEAD = 10  # slices waiting per worker: work for while the parent plans the release
 _SLICE_PROGRESS = 500
+
+
+def _slices(count: int, processes: int) -> list[tuple[int, int]]:
+    """The bounds of the slices ``count`` questions are rendered in by ``processes``: each
+    a share of those left, so that they get smaller towards the end, when a process that
+    takes a slice should not leave the others waiting long for it."""
+    bounds = []
+    start = 0
+    while start < count:
+        size = max(_MIN_SLICE, min(_MAX_SLICE, (count - start) // (4 * processes)))
+        bounds.append((start, min(start + size, count)))
+        start += size
+    return bounds
 
 
 def _processes(pool: RenderPool | None) -> int:

@@ -18,17 +18,18 @@ import shutil
 import signal
 import tempfile
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # multiprocessing is imported only when a pool starts: a rebuild has none
     from multiprocessing.connection import Connection
     from multiprocessing.process import BaseProcess
 
-Work = Any  # one slice of questions, as the render function takes it
+Work = Sequence[Any]  # one slice of questions, as the render function takes it
 Result = list[tuple[str, ...]]
 # Slices sent ahead to each worker, so that it never waits for the parent between two.
 _AHEAD = 2
+_PIECE = 50  # items the parent renders between two looks at the workers
 
 
 class WorkerDied(Exception):
@@ -119,9 +120,12 @@ class RenderPool:
         self.queues[number].append(ticket)
         return ticket
 
-    def has_room(self, ahead: int = _AHEAD) -> bool:
-        """Whether a worker has fewer than ``ahead`` slices waiting."""
-        return any(len(queue) < ahead for queue in self.queues.values())
+    def has_room(self, ahead: int = _AHEAD, *, besides: Collection[int] = ()) -> bool:
+        """Whether a worker has fewer than ``ahead`` slices waiting, not counting the
+        tickets of ``besides``."""
+        return any(
+            sum(ticket not in besides for ticket in queue) < ahead for queue in self.queues.values()
+        )
 
     def collect(self, *, block: bool) -> bool:
         """Take note of the results that workers have finished (waiting for one if
@@ -157,24 +161,42 @@ class RenderPool:
         mine: dict[int, Result] = {}  # the slices the parent rendered
         ahead = 2 * len(self.workers) + 2  # results the parent may hold before yielding
 
+        # The slices sent before do not count: a worker still on them gets its next ones
+        # now, before this process starts on a slice of its own (the first can be long: it
+        # sets up the code highlighters).
+        early = frozenset(tickets.values())
+
         def refill() -> None:
             # The first slice is the parent's, when nothing is waiting: it starts at once.
-            while pending and self.has_room() and (len(pending) > 1 or self.waiting()):
+            while pending and self.has_room(besides=early) and (len(pending) > 1 or self.waiting()):
                 index = pending.popleft()
                 tickets[index] = self.submit(slices[index], labels[index])
 
+        def render_here(index: int) -> Result:
+            # In pieces, the workers' results taken between them: a worker that finishes
+            # its slices while this process renders gets more at once, not when it is done.
+            work, result = slices[index], []
+            for at in range(0, len(work), _PIECE):
+                result += self.render(work[at : at + _PIECE])
+                if self.collect(block=False):
+                    refill()
+            return result
+
         refill()
         for wanted in range(len(slices)):
+            # Workers that finished a slice while the caller took the last result get more.
+            if self.collect(block=False):
+                refill()
             while wanted not in mine and tickets.get(wanted) not in self.done:
                 if pending and pending[0] == wanted:
-                    mine[wanted] = self.render(slices[pending.popleft()])
+                    mine[wanted] = render_here(pending.popleft())
                     break
                 can_work = bool(pending) and len(mine) < ahead
                 found = self.collect(block=not can_work)
                 refill()
                 if not found and can_work:
                     index = pending.popleft()
-                    mine[index] = self.render(slices[index])
+                    mine[index] = render_here(index)
             yield mine.pop(wanted) if wanted in mine else self.result(tickets[wanted])
 
     def waiting(self) -> bool:

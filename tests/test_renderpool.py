@@ -69,11 +69,12 @@ def test_a_worker_that_dies_early_is_a_located_error(
     assert not source.with_suffix(".lock").exists()
 
 
-def test_the_parent_renders_the_later_slices_while_a_worker_has_the_first(
+def test_early_slices_come_first_and_the_parent_renders_while_a_worker_is_on_them(
     tmp_path: Path,
 ) -> None:
-    """Slices a worker was given before ``map`` (the early ones) come first, in order; while
-    the worker is on them, this process renders the slices after them rather than wait."""
+    """Slices a worker was given before ``map`` (the early ones) come first, in order. They
+    do not hold back the worker's next slices, which it gets at once; and while the worker
+    is on them, this process renders the slices after those rather than wait."""
     from deckgen.renderpool import RenderPool
 
     rendered_here = tmp_path / "rendered-here"
@@ -89,14 +90,25 @@ def test_the_parent_renders_the_later_slices_while_a_worker_has_the_first(
             time.sleep(0.01)
         return [(f"worker, parent first: {rendered_here.exists()}", str(n)) for n in work]
 
-    slices = [[0, 1], [2, 3], [4, 5], [6, 7]]
+    slices = [[2 * n, 2 * n + 1] for n in range(8)]
     with RenderPool(1, render) as pool:
         sent = {n: pool.submit(slices[n], f"slice {n}") for n in (0, 1)}
-        results = list(pool.map(slices, [f"slice {n}" for n in range(4)], sent=sent))
-    assert [int(number) for result in results for _, number in result] == list(range(8))
-    assert [result[0][0] for result in results] == [
-        "worker, parent first: True",
-        "worker, parent first: True",
-        "parent",
-        "parent",
-    ]
+        results = list(pool.map(slices, [f"slice {n}" for n in range(8)], sent=sent))
+    assert [int(number) for result in results for _, number in result] == list(range(16))
+    worker = "worker, parent first: True"
+    # The worker: its two early slices and the next two; this process: as many as it may
+    # hold before it must hand the first result on.
+    assert [result[0][0] for result in results] == [worker] * 4 + ["parent"] * 4
+
+
+def test_slices_get_smaller_towards_the_end() -> None:
+    """The questions left to render are cut into slices that cover them all, in order, each
+    a share of what is left: the last ones are small."""
+    for count, processes in [(7_000, 2), (100_000, 3), (120, 2), (1, 2), (0, 2)]:
+        bounds = notes._slices(count, processes)
+        assert [b for b, _ in bounds[1:]] == [e for _, e in bounds[:-1]]
+        assert (bounds[0][0], bounds[-1][1]) == (0, count) if count else bounds == []
+        sizes = [e - b for b, e in bounds]
+        assert sizes == sorted(sizes, reverse=True)
+        assert max(sizes, default=0) <= notes._MAX_SLICE
+    assert notes._slices(7_000, 2)[-2][1] - notes._slices(7_000, 2)[-2][0] == notes._MIN_SLICE
