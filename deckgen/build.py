@@ -151,8 +151,7 @@ def build(
             if pool is not None:
                 stack.callback(pool.close)
             # The workers render the first topics while the rest are still being checked.
-            # Half the bank at most: this process renders from the rest while workers are on it.
-            early = EarlyRender(pool, limit=estimate // 2) if pool is not None else None
+            early = EarlyRender(pool, questions=estimate) if pool is not None else None
             on_topic = early.topic if early else None
             deck, index = load_indexed(source, name=name, on_topic=on_topic, index=stateful)
             if pool is not None and deck_size(deck) < PARALLEL_MIN_QUESTIONS:

@@ -164,14 +164,16 @@ def note_head(
 
 class EarlyRender:
     """Slices of a bank's first questions sent to the workers while the bank is still being
-    checked, topic by topic: until then, a build's workers have nothing to do. A few slices
-    per worker wait at most: enough to keep it busy while this process ends the check and
-    plans the release. No more than ``limit`` questions are sent, so that this process has
-    some left to render while it waits for those. :func:`iter_notes` takes the results."""
+    checked, topic by topic: until then, a build's workers have nothing to do. The slices
+    waiting for a worker are enough to keep it busy while this process ends the check and
+    plans the release (which takes longer the larger the bank: an eighth of the bank's
+    questions may wait). No more than half the bank is sent, so that this process has some
+    left to render while the workers are on those. :func:`iter_notes` takes the results."""
 
-    def __init__(self, pool: RenderPool, *, limit: int) -> None:
+    def __init__(self, pool: RenderPool, *, questions: int) -> None:
         self.pool = pool
-        self.limit = limit
+        self.limit = questions // 2  # about the bank's size
+        self.ahead = max(_EARLY_AHEAD, questions // (8 * _EARLY_SLICE))  # slices waiting
         self.sources: list[Source] = []  # every question seen, in order
         self.end = 0  # the questions before it are sent
         self.slices: list[tuple[int, int, int]] = []  # (first, past-last question, ticket)
@@ -187,7 +189,7 @@ class EarlyRender:
             while (
                 len(self.sources) - self.end >= _EARLY_SLICE
                 and self.end + _EARLY_SLICE <= self.limit
-                and self.pool.has_room(_EARLY_AHEAD)
+                and self.pool.has_room(self.ahead)
             ):
                 start, self.end = self.end, self.end + _EARLY_SLICE
                 ticket = self.pool.submit(self.sources[start : self.end], (start, self.end - 1))
@@ -334,7 +336,7 @@ def iter_notes(
 PARALLEL_MIN_QUESTIONS = 2_000
 _MIN_SLICE, _MAX_SLICE = 50, 1_000
 _EARLY_SLICE = 250  # questions: small enough that the workers start soon
-_EARLY_AHEAD = 10  # slices waiting per worker: work for while the parent plans the release
+_EARLY_AHEAD = 10  # slices waiting per worker, at least
 _SLICE_PROGRESS = 500
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -80,7 +81,7 @@ def test_early_slices_come_first_and_the_parent_renders_while_a_worker_is_on_the
     rendered_here = tmp_path / "rendered-here"
     parent = os.getpid()
 
-    def render(work: list[int]) -> list[tuple[str, ...]]:
+    def render(work: Sequence[int]) -> list[tuple[str, ...]]:
         if os.getpid() == parent:
             rendered_here.touch()
             return [("parent", str(n)) for n in work]
@@ -112,3 +113,43 @@ def test_slices_get_smaller_towards_the_end() -> None:
         assert sizes == sorted(sizes, reverse=True)
         assert max(sizes, default=0) <= notes._MAX_SLICE
     assert notes._slices(7_000, 2)[-2][1] - notes._slices(7_000, 2)[-2][0] == notes._MIN_SLICE
+
+
+class _Pool:
+    """Stands in for a RenderPool whose worker never finishes a slice."""
+
+    def __init__(self) -> None:
+        self.waiting: list[object] = []
+
+    def collect(self, *, block: bool) -> bool:
+        return False
+
+    def has_room(self, ahead: int = 2) -> bool:
+        return len(self.waiting) < ahead
+
+    def submit(self, work: list[object], label: object) -> int:
+        self.waiting.append(label)
+        return len(self.waiting)
+
+
+@pytest.mark.parametrize(
+    ("questions", "checked", "sent"),
+    [
+        (4_000, 4_000, 2_000),  # half the bank at most
+        (10_000, 10_000, 2_500),  # 10 slices of 250 waiting, at least
+        (200_000, 60_000, 25_000),  # a larger bank: an eighth of it may wait
+    ],
+)
+def test_early_slices_wait_in_proportion_to_the_bank(
+    monkeypatch: pytest.MonkeyPatch, questions: int, checked: int, sent: int
+) -> None:
+    """While the bank is checked, the workers are sent slices until enough wait (more for a
+    larger bank, whose release takes longer to plan) or half the bank has gone."""
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(notes, "render_source", lambda topic, question: question)
+    early = notes.EarlyRender(_Pool(), questions=questions)  # type: ignore[arg-type]
+    for start in range(0, checked, 100):
+        early.topic(SimpleNamespace(questions=list(range(start, start + 100))))  # type: ignore[arg-type]
+    assert early.end == sent
+    assert [(a, b) for a, b, _ in early.slices] == [(a, a + 250) for a in range(0, sent, 250)]
