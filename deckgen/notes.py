@@ -172,7 +172,8 @@ class EarlyRender:
 
     def __init__(self, pool: RenderPool, *, questions: int) -> None:
         self.pool = pool
-        self.limit = questions // 2  # about the bank's size
+        # ``questions`` is a guess at the bank's size, from its file's.
+        self.limit = questions // 2
         self.ahead = max(_EARLY_AHEAD, questions // (8 * _EARLY_SLICE))  # slices waiting
         self.sources: list[Source] = []  # every question seen, in order
         self.end = 0  # the questions before it are sent
