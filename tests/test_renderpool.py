@@ -96,10 +96,12 @@ def test_early_slices_come_first_and_the_parent_renders_while_a_worker_is_on_the
         sent = {n: pool.submit(slices[n], f"slice {n}") for n in (0, 1)}
         results = list(pool.map(slices, [f"slice {n}" for n in range(8)], sent=sent))
     assert [int(number) for result in results for _, number in result] == list(range(16))
-    worker = "worker, parent first: True"
-    # The worker: its two early slices and the next two; this process: as many as it may
-    # hold before it must hand the first result on.
-    assert [result[0][0] for result in results] == [worker] * 4 + ["parent"] * 4
+    owners = [result[0][0] for result in results]
+    # The worker: its two early slices and the next two, sent before this process rendered
+    # anything; this process: the one after those, while the worker waited for it. (Who
+    # renders the last three depends on which process gets there first.)
+    assert owners[:5] == ["worker, parent first: True"] * 4 + ["parent"]
+    assert set(owners) == {"worker, parent first: True", "parent"}
 
 
 def test_slices_get_smaller_towards_the_end() -> None:
