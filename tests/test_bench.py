@@ -14,6 +14,8 @@ import pytest
 import yaml
 from conftest import ROOT
 
+from deckgen.renderpool import available_cpus
+
 BENCH = ROOT / "bench"
 
 
@@ -125,3 +127,33 @@ def test_a_refused_bank_is_reported_not_fatal(tmp_path: Path) -> None:
     (result,) = json.loads((out / "results.json").read_text(encoding="utf-8"))["banks"]
     assert (result["shape"], result["questions"]) == ("refused", 1)
     assert "answer" in result["error"]
+
+
+def test_phases_times_every_step_of_a_build_and_a_rebuild(tmp_path: Path) -> None:
+    """bench/phases.py times the builder's steps by name: each of them shows, for a cold
+    build with a worker and for the rebuild after an edit, so a renamed step fails here."""
+    bank = tmp_path / "bank.yaml"
+    generated = subprocess.run(
+        [sys.executable, str(BENCH / "generate.py"), "2200", "--shape", "code"],
+        capture_output=True,
+        check=True,
+    )
+    bank.write_bytes(generated.stdout)
+    ran = subprocess.run(
+        [sys.executable, str(BENCH / "phases.py"), str(bank), "--rebuild"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr
+    cold, _, rebuild = ran.stdout.partition("after editing one answer")
+    for step in ("check the bank", "note heads", "plan the release", "write the lock"):
+        assert f"  {step} " in cold
+    for step in ("write the package", "zip the package", "write the next state"):
+        assert step in cold
+        assert step in rebuild
+    if available_cpus() > 1:  # a bank of 2,200 questions has a worker render with us
+        assert "worker 1 " in cold
+    for step in ("read the last build's state", "check the edit again", "rows copied whole"):
+        assert step in rebuild
+    assert bank.read_bytes() == generated.stdout  # the bank given is not edited
