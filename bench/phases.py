@@ -105,12 +105,12 @@ def rendering_report(log: Path, start: float) -> list[str]:
             pid, began, ended, count = line.split()
             by_process.setdefault(int(pid), []).append((float(began), float(ended), int(count)))
     lines = []
-    ordered = sorted(by_process.items(), key=lambda item: (item[0] != os.getpid(), item[0]))
-    for number, (pid, slices) in enumerate(ordered):
+    workers = itertools.count(1)
+    for pid, slices in sorted(by_process.items(), key=lambda item: item[0] != os.getpid()):
         slices.sort()
         busy = sum(end - began for began, end, _ in slices)
         waited = sum(max(0.0, b[0] - a[1]) for a, b in itertools.pairwise(slices))
-        who = "this process" if pid == os.getpid() else f"worker {number}"
+        who = "this process" if pid == os.getpid() else f"worker {next(workers)}"
         lines.append(
             f"  {who:<16} {sum(n for *_, n in slices):>8,} questions in {len(slices):>4} "
             f"slices, busy {busy:6.3f} s from {slices[0][0] - start:6.3f} to "
