@@ -59,10 +59,7 @@ class Clock:
         self.steps: list[tuple[str, float, float]] = []  # (step, began, took)
 
     def wrap(self, module: str, attribute: str, label: str) -> None:
-        owner: Any = sys.modules[module]
-        *path, name = attribute.split(".")
-        for part in path:
-            owner = getattr(owner, part)
+        owner, name = _owner(module, attribute)
         function = getattr(owner, name)  # AttributeError: the builder has changed
 
         @functools.wraps(function)
@@ -75,6 +72,15 @@ class Clock:
                 self.steps.append((label, began - self.start, ended - began))
 
         setattr(owner, name, timed)
+
+
+def _owner(module: str, attribute: str) -> tuple[Any, str]:
+    """What holds a step's function (its module, or a class in it), and the function's name."""
+    owner: Any = sys.modules[module]
+    *path, name = attribute.split(".")
+    for part in path:
+        owner = getattr(owner, part)
+    return owner, name
 
 
 def time_rendering(log: Path) -> None:
@@ -173,10 +179,7 @@ def main(argv: list[str] | None = None) -> int:
 def _forget_wrappers() -> None:
     """Undo the last build's wrappers (functools.wraps keeps each original)."""
     for module, attribute, _ in STEPS:
-        owner: Any = sys.modules[module]
-        *path, name = attribute.split(".")
-        for part in path:
-            owner = getattr(owner, part)
+        owner, name = _owner(module, attribute)
         setattr(owner, name, getattr(owner, name).__wrapped__)
     import deckgen.notes
 

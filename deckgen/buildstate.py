@@ -367,9 +367,13 @@ def _package_folder(name: str) -> Path | None:
 
 def heads_rows(heads: Sequence[HeadRow | NoteHead]) -> list[HeadRow]:
     """Note heads as plain rows (their kind by name), as a state file keeps them."""
-    return [
-        (h[0], h[1], h[2] if isinstance(h[2], str) else h[2].name, h[3], h[4], h[5]) for h in heads
-    ]
+    return [(h[0], h[1], kind_name(h), h[3], h[4], h[5]) for h in heads]
+
+
+def kind_name(head: HeadRow | NoteHead) -> str:
+    """The name of a note head's kind, whether it is a row or a NoteHead."""
+    kind = head[2]
+    return kind if isinstance(kind, str) else kind.name
 
 
 def _parse(body: memoryview) -> BuildState | None:

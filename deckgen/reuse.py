@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from deckgen.buildstate import BuildState, HeadRow, lock_digest
+from deckgen.buildstate import BuildState, HeadRow, kind_name, lock_digest
 from deckgen.errors import shown_path
 from deckgen.incremental import BankIndex, Edit, recheck
 from deckgen.lock import Lock, read_lock
@@ -147,13 +147,13 @@ def same_rows(known: Known, previous: BuildState, heads: Sequence[NoteHead], loc
     for i, row in list(known.rows.items()):
         head = heads[i]
         was = previous.heads[(row - previous.first_row) // 2]
-        kind = was[2] if isinstance(was[2], str) else was[2].name
-        if (was[0], was[1], kind, was[3]) == (
-            head[0],
-            head[1],
+        qid = head.question_id
+        if (was[0], was[1], kind_name(was), was[3]) == (
+            qid,
+            head.guid,
             head.kind.name,
             head.tags,
-        ) and lock.notes[head.question_id].mod == previous.lock.notes[head.question_id].mod:
+        ) and lock.notes[qid].mod == previous.lock.notes[qid].mod:
             known.same[i] = known.rows.pop(i)
 
 
